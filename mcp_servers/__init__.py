@@ -1,0 +1,1 @@
+"""MCP tool servers: each package owns its tools and its data layer."""

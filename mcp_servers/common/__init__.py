@@ -1,0 +1,1 @@
+"""Plumbing shared by the MCP servers: settings, identity, database engines, tool results, the CLI."""

@@ -1,0 +1,70 @@
+"""Settings shared by every MCP server process (environment variables, laptop-friendly defaults)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class ServerSettings(BaseSettings):
+    """What every MCP server reads from its environment; each server subclasses it for its database."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    mcp_auth_secret: SecretStr | None = Field(default=None, validation_alias="MCP_AUTH_SECRET")
+    mcp_auth_secret_file: Path = Field(
+        default=Path("./data/mcp_auth_secret"), validation_alias="MCP_AUTH_SECRET_FILE"
+    )
+    mcp_local_user: str = Field(
+        default="local", min_length=1, max_length=200, validation_alias="MCP_LOCAL_USER"
+    )
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="MCP_ALLOWED_HOSTS"
+    )
+    mcp_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", validation_alias="MCP_LOG_LEVEL"
+    )
+
+    @field_validator("mcp_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    @field_validator("mcp_auth_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"MCP_AUTH_SECRET must be at least {MIN_SECRET_LENGTH} characters long")
+        return value
+
+    def auth_secret(self) -> str:
+        """The token-signing secret: MCP_AUTH_SECRET, else one generated once and kept in a local file.
+
+        The file lets `tasks-mcp token` and a server started from the same directory agree on a
+        secret without any configuration (local mode).
+        """
+        if self.mcp_auth_secret is not None:
+            return self.mcp_auth_secret.get_secret_value()
+        path = self.mcp_auth_secret_file
+        if path.exists():
+            secret = path.read_text(encoding="utf-8").strip()
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters")
+            return secret
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        try:
+            with path.open("x", encoding="utf-8") as handle:
+                path.chmod(0o600)
+                handle.write(secret + "\n")
+        except FileExistsError:  # another process created it first: use theirs
+            return path.read_text(encoding="utf-8").strip()
+        return secret

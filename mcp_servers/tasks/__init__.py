@@ -1,0 +1,1 @@
+"""The tasks MCP server: per-user task CRUD on its own database."""

@@ -1,0 +1,185 @@
+"""Task persistence: every query is scoped by the owner it is given. No MCP here."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcp_servers.common.db import session_factory
+from mcp_servers.tasks.models import Priority, Task, TaskRow, TaskStatus
+
+StatusFilter = Literal["all", "pending", "completed"]
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
+_ID_ATTEMPTS = 5
+
+
+class TaskNotFoundError(LookupError):
+    """No task with this id belongs to this owner (another user's task is reported the same way)."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(task_id)
+        self.task_id = task_id
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    """A page of tasks; `next_after` is the keyset position of the next page, `None` on the last."""
+
+    tasks: list[Task]
+    total: int
+    next_after: int | None
+
+
+def new_task_id() -> str:
+    """A short, typeable id with 60 random bits, e.g. `task_7k2m9x4p1q3z`."""
+    return "task_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+class TaskRepository:
+    """Tasks on one database (SQLite or Postgres)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+
+    async def create_tables(self) -> None:
+        """Create the tasks table and its indexes when missing."""
+        async with self._engine.begin() as connection:
+            await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
+
+    async def add(
+        self,
+        *,
+        owner: str,
+        title: str,
+        description: str = "",
+        due_date: date | None = None,
+        priority: Priority = Priority.medium,
+    ) -> Task:
+        """Store a new pending task for `owner`."""
+        now = datetime.now(UTC)
+        for attempt in range(_ID_ATTEMPTS):
+            row = TaskRow(
+                id=new_task_id(),
+                owner=owner,
+                title=title,
+                description=description,
+                priority=priority.value,
+                due_date=due_date,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                async with self._sessions() as session:
+                    session.add(row)
+                    await session.commit()
+                return Task.from_row(row)
+            except IntegrityError:  # an id collision (about 2^-60): draw again
+                if attempt == _ID_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def get(self, *, owner: str, task_id: str) -> Task:
+        """One of `owner`'s tasks, or `TaskNotFoundError`."""
+        async with self._sessions() as session:
+            return Task.from_row(await self._row(session, owner, task_id))
+
+    async def list(
+        self,
+        *,
+        owner: str,
+        status: StatusFilter = "all",
+        query: str | None = None,
+        limit: int = 20,
+        after: int | None = None,
+    ) -> TaskPage:
+        """`owner`'s tasks, newest first, filtered by status and a case-insensitive text query."""
+        filters = [col(TaskRow.owner) == owner]
+        if status != "all":
+            filters.append(col(TaskRow.status) == status)
+        if query:
+            filters.append(
+                or_(
+                    col(TaskRow.title).icontains(query, autoescape=True),
+                    col(TaskRow.description).icontains(query, autoescape=True),
+                )
+            )
+        page_filters = [*filters, col(TaskRow.pk) < after] if after is not None else filters
+        async with self._sessions() as session:
+            rows = (
+                await session.exec(
+                    select(TaskRow).where(*page_filters).order_by(col(TaskRow.pk).desc()).limit(limit + 1)
+                )
+            ).all()
+            total = (await session.exec(select(func.count()).select_from(TaskRow).where(*filters))).one()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return TaskPage(
+            tasks=[Task.from_row(row) for row in rows],
+            total=total,
+            next_after=rows[-1].pk if more and rows else None,
+        )
+
+    async def update(
+        self,
+        *,
+        owner: str,
+        task_id: str,
+        title: str | None = None,
+        description: str | None = None,
+        due_date: date | None = None,
+        priority: Priority | None = None,
+    ) -> Task:
+        """Change the given fields of one of `owner`'s tasks (`None` leaves a field as it is)."""
+        async with self._sessions() as session:
+            row = await self._row(session, owner, task_id)
+            if title is not None:
+                row.title = title
+            if description is not None:
+                row.description = description
+            if due_date is not None:
+                row.due_date = due_date
+            if priority is not None:
+                row.priority = priority.value
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+            await session.commit()
+            return Task.from_row(row)
+
+    async def set_status(self, *, owner: str, task_id: str, status: TaskStatus) -> Task:
+        """Complete or reopen one of `owner`'s tasks; setting the status it already has changes nothing."""
+        async with self._sessions() as session:
+            row = await self._row(session, owner, task_id)
+            if row.status != status.value:
+                now = datetime.now(UTC)
+                row.status = status.value
+                row.completed_at = now if status is TaskStatus.completed else None
+                row.updated_at = now
+                session.add(row)
+                await session.commit()
+            return Task.from_row(row)
+
+    async def delete(self, *, owner: str, task_id: str) -> Task:
+        """Delete one of `owner`'s tasks and return it as it was."""
+        async with self._sessions() as session:
+            row = await self._row(session, owner, task_id)
+            task = Task.from_row(row)
+            await session.delete(row)
+            await session.commit()
+            return task
+
+    @staticmethod
+    async def _row(session: AsyncSession, owner: str, task_id: str) -> TaskRow:
+        statement = select(TaskRow).where(col(TaskRow.owner) == owner, col(TaskRow.id) == task_id)
+        row = (await session.exec(statement)).first()
+        if row is None:
+            raise TaskNotFoundError(task_id)
+        return row

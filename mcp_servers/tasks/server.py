@@ -1,0 +1,238 @@
+"""The tasks MCP server: tools over the task repository, scoped by the caller's verified identity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import AfterValidator, Field, StringConstraints
+
+from mcp_servers.common.db import create_engine
+from mcp_servers.common.identity import IdentityResolver, TokenCodec
+from mcp_servers.common.results import decode_cursor, encode_cursor, tool_result
+from mcp_servers.common.server import ToolServer, http_auth
+from mcp_servers.tasks.models import ChangeKind, Priority, Task, TaskChange, TaskList, TaskStatus
+from mcp_servers.tasks.repository import StatusFilter, TaskNotFoundError, TaskRepository
+from mcp_servers.tasks.settings import TasksSettings
+
+Transport = Literal["stdio", "http", "memory"]
+INSTRUCTIONS = (
+    "Manage the caller's to-do list: add, list, read, update, complete, reopen and delete tasks. "
+    "Task ids look like task_xxxxxxxxxxxx; list_tasks finds them."
+)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+    Field(description="Short title, 1-200 characters."),
+]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_no_nul),
+    Field(description="Up to 2,000 characters."),
+]
+DueDate = Annotated[date, Field(description="ISO 8601 date, e.g. 2026-12-24.")]
+TaskId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False
+)
+IDEMPOTENT = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
+)
+WRITE = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False
+)
+DESTRUCTIVE = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=True, destructive_hint=True, open_world_hint=False
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TasksContext:
+    """What the server's lifespan opens and every tool call uses."""
+
+    repository: TaskRepository
+
+
+def _repository(ctx: Context) -> TaskRepository:
+    state: TasksContext = ctx.request_context.lifespan_context
+    return state.repository
+
+
+def _describe(task: Task) -> str:
+    due = f", due {task.due_date.isoformat()}" if task.due_date else ""
+    return f"{task.id} '{task.title}' ({task.status.value}, {task.priority.value} priority{due})"
+
+
+def _not_found(task_id: str) -> ToolError:
+    return ToolError(f"No task with id '{task_id}'. Call list_tasks to see your tasks and their ids.")
+
+
+def _changed(kind: ChangeKind, task: Task) -> CallToolResult:
+    change = TaskChange(task_id=task.id, status=kind, title=task.title, task=task)
+    return tool_result(change, f"Task {kind}: {_describe(task)}.")
+
+
+def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdio") -> ToolServer:
+    """Build the tasks server. Over HTTP a bearer token is required; over stdio or in memory,
+    a call without a token acts for the local user."""
+    codec = TokenCodec(settings.auth_secret())
+    identity = IdentityResolver(
+        codec, anonymous_user=None if transport == "http" else settings.mcp_local_user
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[TasksContext]:
+        engine = create_engine(settings.database_url)
+        repository = TaskRepository(engine)
+        await repository.create_tables()
+        try:
+            yield TasksContext(repository=repository)
+        finally:
+            await engine.dispose()
+
+    server = ToolServer(
+        "tasks",
+        title="Tasks",
+        instructions=INSTRUCTIONS,
+        version="0.1.0",
+        lifespan=lifespan,
+        log_level=settings.mcp_log_level,
+        **(http_auth(codec) if transport == "http" else {}),
+    )
+
+    @server.tool(annotations=WRITE)
+    async def add_task(
+        title: Title,
+        ctx: Context,
+        description: Description | None = None,
+        due_date: DueDate | None = None,
+        priority: Priority = Priority.medium,
+    ) -> Annotated[CallToolResult, TaskChange]:
+        """Add a task to the caller's list. Priority is low, medium (default) or high."""
+        task = await _repository(ctx).add(
+            owner=identity.user_id(ctx),
+            title=title,
+            description=description or "",
+            due_date=due_date,
+            priority=priority,
+        )
+        return _changed("created", task)
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_tasks(
+        ctx: Context,
+        status: StatusFilter = "all",
+        query: Annotated[
+            str, StringConstraints(max_length=500), Field(description="Text to find in title or description.")
+        ]
+        | None = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")] = 20,
+        cursor: Annotated[str, Field(max_length=200, description="next_cursor of the previous page.")]
+        | None = None,
+    ) -> Annotated[CallToolResult, TaskList]:
+        """List the caller's tasks, newest first: status all|pending|completed, optional text query, paged."""
+        owner = identity.user_id(ctx)
+        after = None
+        if cursor:
+            position = decode_cursor(cursor, keys={"after"})["after"]
+            if not isinstance(position, int):
+                raise ToolError(
+                    "The cursor is not valid: pass the next_cursor from a previous result, or omit it."
+                )
+            after = position
+        query = (query or "").replace("\x00", "").strip() or None
+        page = await _repository(ctx).list(owner=owner, status=status, query=query, limit=limit, after=after)
+        next_cursor = encode_cursor({"after": page.next_after}) if page.next_after is not None else None
+        result = TaskList(tasks=page.tasks, total=page.total, next_cursor=next_cursor)
+        shown = "; ".join(_describe(task) for task in page.tasks[:5])
+        more = (
+            f" and {page.total - min(5, len(page.tasks))} more"
+            if page.total > min(5, len(page.tasks))
+            else ""
+        )
+        label = "" if status == "all" else f"{status} "
+        summary = f"{page.total} {label}task(s) found" + (f": {shown}{more}." if shown else ".")
+        return tool_result(result, summary)
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_task(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, Task]:
+        """Read one of the caller's tasks by id."""
+        try:
+            task = await _repository(ctx).get(owner=identity.user_id(ctx), task_id=task_id)
+        except TaskNotFoundError:
+            raise _not_found(task_id) from None
+        return tool_result(task, f"Task {_describe(task)}.")
+
+    @server.tool(annotations=WRITE)
+    async def update_task(
+        task_id: TaskId,
+        ctx: Context,
+        title: Title | None = None,
+        description: Description | None = None,
+        due_date: DueDate | None = None,
+        priority: Priority | None = None,
+    ) -> Annotated[CallToolResult, TaskChange]:
+        """Change the title, description, due date or priority of one of the caller's tasks."""
+        if title is None and description is None and due_date is None and priority is None:
+            raise ToolError(
+                "Nothing to update: give at least one of title, description, due_date or priority."
+            )
+        try:
+            task = await _repository(ctx).update(
+                owner=identity.user_id(ctx),
+                task_id=task_id,
+                title=title,
+                description=description,
+                due_date=due_date,
+                priority=priority,
+            )
+        except TaskNotFoundError:
+            raise _not_found(task_id) from None
+        return _changed("updated", task)
+
+    @server.tool(annotations=IDEMPOTENT)
+    async def complete_task(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, TaskChange]:
+        """Mark one of the caller's tasks as completed (completing a completed task changes nothing)."""
+        return await _set_status(ctx, task_id, TaskStatus.completed, "completed")
+
+    @server.tool(annotations=IDEMPOTENT)
+    async def reopen_task(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, TaskChange]:
+        """Mark one of the caller's completed tasks as pending again."""
+        return await _set_status(ctx, task_id, TaskStatus.pending, "reopened")
+
+    @server.tool(annotations=DESTRUCTIVE)
+    async def delete_task(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, TaskChange]:
+        """Delete one of the caller's tasks for good."""
+        try:
+            task = await _repository(ctx).delete(owner=identity.user_id(ctx), task_id=task_id)
+        except TaskNotFoundError:
+            raise _not_found(task_id) from None
+        return _changed("deleted", task)
+
+    async def _set_status(ctx: Context, task_id: str, status: TaskStatus, kind: ChangeKind) -> CallToolResult:
+        try:
+            task = await _repository(ctx).set_status(
+                owner=identity.user_id(ctx), task_id=task_id, status=status
+            )
+        except TaskNotFoundError:
+            raise _not_found(task_id) from None
+        return _changed(kind, task)
+
+    return server
