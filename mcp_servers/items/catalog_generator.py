@@ -88,10 +88,27 @@ _MODEL_LETTERS: str = "ABCDEFGHJKLMNPRSTVXZ"
 
 _WARRANTY_YEARS: tuple[int, ...] = (1, 1, 2, 2, 3, 5)
 _PRICE_ENDINGS: tuple[float, ...] = (0.99, 0.99, 0.95, 0.49, 0.0)
+_WATTS: tuple[int, ...] = (5, 10, 15, 20, 30, 45, 65, 100, 140)
+# Plural product nouns are described through a singular container ("a pair of running shoes").
+_PLURAL_CONTAINERS: dict[str, str] = {
+    "earbuds": "pair",
+    "headphones": "pair",
+    "speakers": "pair",
+    "shoes": "pair",
+    "trousers": "pair",
+    "poles": "pair",
+    "shears": "pair",
+    "socks": "pack",
+    "salts": "jar",
+    "lights": "set",
+    "cups": "set",
+}
 
 # Category table. Prices are per product noun as (noun, low, high) in USD; the price is drawn
-# log-uniformly in that band. "specs" templates may use {w} {d} {h} (cm), {kg}, {ml}, {pages},
-# {hours}, {watts}, {lumens}, {litres}; "dims" bounds the random cm values.
+# log-uniformly in that band. "specs" templates may use {w} {d} {h} (cm), {kg}, {load} (kg), {ml},
+# {pages}, {hours}, {watts}, {lumens}, {litres}, {age}, {players}; "dims" bounds the random cm values
+# and the optional "watts" replaces the default wattages. Optional "finishes" replace the colours and
+# optional "intros" replace the default first sentences.
 _CATEGORIES: tuple[dict[str, Any], ...] = (
     {
         "name": "Electronics",
@@ -203,7 +220,7 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
         "uses": ("home offices", "long workdays", "small apartments", "study corners", "shared workspaces"),
         "tags": ("office", "desk", "ergonomic", "workspace", "productivity", "stationery"),
         "specs": (
-            "Measures {w} x {d} x {h} cm and supports up to {kg} kg.",
+            "Measures {w} x {d} x {h} cm and supports up to {load} kg.",
             "Assembles in about 20 minutes; overall size {w} x {d} x {h} cm.",
         ),
         "dims": (20, 160),
@@ -289,7 +306,7 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
         "uses": ("living rooms", "small apartments", "dining rooms", "bedrooms", "reading nooks"),
         "tags": ("home", "decor", "living-room", "storage", "mid-century", "seating"),
         "specs": (
-            "Measures {w} x {d} x {h} cm and supports up to {kg} kg.",
+            "Measures {w} x {d} x {h} cm and supports up to {load} kg.",
             "Overall dimensions: {w} x {d} x {h} cm.",
         ),
         "dims": (35, 220),
@@ -330,6 +347,7 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
             "Measures {w} x {d} x {h} cm with a 1.8 m cord.",
         ),
         "dims": (10, 170),
+        "watts": (4, 6, 8, 9, 10, 12, 15),
     },
     {
         "name": "Outdoor",
@@ -398,7 +416,7 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
         "tags": ("fitness", "workout", "gym", "training", "yoga", "sports"),
         "specs": (
             "Measures {w} x {d} cm and weighs {kg} kg.",
-            "Supports users up to {kg} kg.",
+            "Supports users up to {load} kg.",
         ),
         "dims": (10, 190),
     },
@@ -466,6 +484,12 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
             "hand-drawn maps",
         ),
         "uses": ("curious beginners", "gift giving", "coffee tables", "bedtime reading", "weekend projects"),
+        "intros": (
+            "{A} {adj_noun} from {brand}, perfect for {use}.",
+            "This {adj_noun} is printed on {material} and includes {f1}.",
+            "A premium {noun} with {f1} and {f2}, ideal for {use}.",
+            "Written for {use}, this {noun} features {f1} and {f2}.",
+        ),
         "tags": ("reading", "gift", "hardcover", "paperback", "learning", "novel"),
         "specs": ("{pages} pages.", "Runs to {pages} pages with {w} colour plates."),
         "dims": (12, 80),
@@ -511,12 +535,12 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
             ("Moisturizing Crème", 12.99, 79.0),
             ("Hand Cream", 7.99, 29.0),
             ("Lip Balm (Set of 3)", 5.99, 19.0),
-            ("Makeup Brush Set", 14.99, 79.0),
-            ("Hair Dryer", 39.0, 399.0),
+            ("Sheet Mask (Set of 5)", 9.99, 34.0),
+            ("Body Lotion", 9.99, 49.0),
             ("Shampoo Bar", 6.99, 19.0),
             ("Perfume", 29.99, 189.0),
             ("Facial Cleanser", 9.99, 39.0),
-            ("Jade Roller", 12.99, 39.0),
+            ("Eye Cream", 14.99, 69.0),
             ("Bath Salts", 7.99, 29.0),
         ),
         "adjectives": ("Hydrating", "Fragrance-Free", "Vegan", "Cruelty-Free", "Soothing", "Brightening"),
@@ -530,6 +554,12 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
             "a precision pump",
         ),
         "uses": ("sensitive skin", "daily routines", "dry winter skin", "travel bags", "gift sets"),
+        "intros": (
+            "{A} {adj_noun} with {material}, made for {use}.",
+            "This {adj_noun} from {brand} blends {material} with {f1}.",
+            "A premium {noun} enriched with {material}, ideal for {use} and {use2}.",
+            "Formulated for {use}, this {noun} features {f1} and {f2}.",
+        ),
         "tags": ("skincare", "beauty", "vegan", "self-care", "natural", "gift"),
         "specs": ("Contains {ml} ml.", "Net weight {ml} g."),
         "dims": (5, 25),
@@ -637,24 +667,29 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
     },
 )
 
-# Description templates. Slots: {a} article for the adjective-noun phrase, {adj}, {noun}, {material},
-# {use}, {use2}, {f1}, {f2}, {brand}, {colour}, {category}.
+# Description templates (a category may override the intros). Slots: {noun} ("desk lamp", or "pair of
+# running shoes" for plurals, so it always takes a singular verb), {adj_noun} ("adjustable desk lamp"),
+# {A} its article, {material}, {use}, {use2}, {use3}, {f1}, {f2}, {f3}, {brand}, {colour}, {category},
+# {years}. Intros use f1/f2 and use/use2; extras use f3/use3 so sentences do not repeat each other.
 _INTROS: tuple[str, ...] = (
-    "{A} {adj} {noun} made from {material}, built for {use}.",
-    "This {adj} {noun} from {brand} pairs {material} with {f1}.",
+    "{A} {adj_noun} made from {material}, built for {use}.",
+    "This {adj_noun} from {brand} pairs {material} with {f1}.",
     "A premium {noun} in {material}, ideal for {use} and {use2}.",
-    "The {brand} {noun} combines {f1} with a clean, modern design.",
-    "{A} {adj} {noun} crafted in {material} with {f1}.",
+    "From {brand}, this {noun} combines {f1} with a clean, modern design.",
+    "{A} {adj_noun} crafted in {material} with {f1}.",
     "Designed for {use}, this {noun} features {f1} and {f2}.",
     "Our bestselling {noun}: {material}, {f1}, and {f2}.",
-    "Built from {material}, this {adj} {noun} is a premium upgrade for {use}.",
+    "Built from {material}, this {adj_noun} is a smart upgrade for {use}.",
+)
+_FEATURE_EXTRAS: tuple[str, ...] = (
+    "Also features {f3}.",
+    "Comes with {f3}.",
+    "Premium materials throughout, with {f3}.",
+    "Thoughtful details include {f3}.",
 )
 _EXTRAS: tuple[str, ...] = (
-    "Features {f1} and {f2}.",
-    "Comes with {f2}.",
-    "Perfect for {use2}.",
+    "Perfect for {use3}.",
     "Available in {colour}, with more options in store.",
-    "Premium materials throughout, with {f2}.",
     "Part of the {brand} {category} collection.",
     "Backed by a {years}-year limited warranty.",
     "Ships in plastic-free, recyclable packaging.",
@@ -675,9 +710,21 @@ def _slug(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _title(text: str) -> str:
+    """Capitalise each word and hyphen part: "FSC-certified wood" -> "FSC-Certified Wood"."""
+    return " ".join(
+        "-".join(part if part in ("of", "and") else part[:1].upper() + part[1:] for part in word.split("-"))
+        for word in text.split()
+    )
+
+
+@lru_cache(maxsize=4096)
 def _soft_lower(text: str) -> str:
-    """Lowercase a title-cased phrase for running text, keeping acronyms ("LED", "USB-C") as they are."""
-    return " ".join(w if any(c.isupper() for c in w[1:]) else w.lower() for w in text.split())
+    """Lowercase a title-cased phrase for running text, keeping acronyms: "LED Lamp" -> "LED lamp"."""
+    return " ".join(
+        "-".join(part.lower() if part[1:].islower() else part for part in word.split("-"))
+        for word in text.split()
+    )
 
 
 def _pick(rand: Callable[[], float], seq: Sequence[_T]) -> _T:
@@ -685,12 +732,12 @@ def _pick(rand: Callable[[], float], seq: Sequence[_T]) -> _T:
     return seq[int(rand() * len(seq))]
 
 
-def _pick_two(rand: Callable[[], float], seq: Sequence[_T]) -> tuple[_T, _T]:
-    """Two distinct elements of ``seq`` (which must hold at least two)."""
+def _pick_three(rand: Callable[[], float], seq: Sequence[_T]) -> tuple[_T, _T, _T]:
+    """Three distinct elements of ``seq`` (which must hold at least three)."""
     n = len(seq)
     i = int(rand() * n)
-    j = (i + 1 + int(rand() * (n - 1))) % n
-    return seq[i], seq[j]
+    j = (i + 1 + int(rand() * (n - 2))) % n
+    return seq[i], seq[j], seq[(i + n - 1) % n]
 
 
 def _price(rand: Callable[[], float], low: float, high: float) -> float:
@@ -712,11 +759,12 @@ def _spec(rand: Callable[[], float], cat: dict[str, Any]) -> str:
         d=lo + int(rand() * span),
         h=lo + int(rand() * span),
         kg=round(0.2 + rand() * 25, 1),
+        load=60 + 10 * int(rand() * 15),
         ml=_pick(rand, (30, 50, 100, 250, 350, 500, 750, 1000)),
         litres=_pick(rand, (1.5, 2, 5, 10, 20, 35, 50)),
         pages=96 + 8 * int(rand() * 68),
         hours=6 + int(rand() * 55),
-        watts=_pick(rand, (5, 10, 15, 20, 30, 45, 65, 100, 140)),
+        watts=_pick(rand, cat.get("watts", _WATTS)),
         lumens=200 + 50 * int(rand() * 28),
         age=_pick(rand, (3, 5, 8, 10, 12)),
         players=_pick(rand, (4, 5, 6, 8)),
@@ -739,13 +787,15 @@ def _make_item(index: int, seed: int) -> dict[str, object]:
     material_name: str = _pick(rand, _RARE_MATERIALS) if rare else _pick(rand, cat["materials"])
     material = material_name.lower() if rare else material_name
     adj: str = _pick(rand, _GLOBAL_ADJECTIVES) if rand() < 0.22 else _pick(rand, cat["adjectives"])
+    if adj.lower() in noun.lower():  # no "Wireless Wireless Earbuds"
+        adj = _pick(rand, _GLOBAL_ADJECTIVES)
 
     # Name: "Brand [Adjective] [Material] [Line] Noun[ Model][, Colour][ (Set of N)]".
     parts = [brand]
     if rand() < 0.6:
         parts.append(adj)
-    if rare or rand() < 0.2:
-        parts.append(" ".join(word[:1].upper() + word[1:] for word in material_name.split()))
+    if rare or (cat["tag"] != "books" and rand() < 0.2):
+        parts.append(_title(material_name))
     if rand() < 0.18:
         parts.append(_pick(rand, _LINE_WORDS))
     parts.append(noun)
@@ -757,35 +807,43 @@ def _make_item(index: int, seed: int) -> dict[str, object]:
     if has_colour:
         name = f"{name}, {colour}"
     price_mult = 1.0
-    if "Set of" not in noun and rand() < 0.07:
+    if "Set of" not in noun and cat["tag"] != "books" and rand() < 0.07:
         pack = _pick(rand, (2, 2, 3, 4, 6))
         name = f"{name} (Set of {pack})"
         price_mult = pack * 0.8
 
-    f1, f2 = _pick_two(rand, cat["features"])
-    use, use2 = _pick_two(rand, cat["uses"])
+    f1, f2, f3 = _pick_three(rand, cat["features"])
+    use, use2, use3 = _pick_three(rand, cat["uses"])
     noun_l = _soft_lower(noun.split(" (")[0])
     adj_l = _soft_lower(adj)
+    container = _PLURAL_CONTAINERS.get(noun_l.rsplit(" ", 1)[-1])
+    if container:
+        noun_phrase = f"{container} of {noun_l}"
+        adj_noun = f"{container} of {adj_l} {noun_l}"
+    else:
+        noun_phrase = noun_l
+        adj_noun = f"{adj_l} {noun_l}"
     slots = {
-        "A": _article(adj_l),
-        "adj": adj_l,
-        "noun": noun_l,
+        "A": _article(adj_noun),
+        "adj_noun": adj_noun,
+        "noun": noun_phrase,
         "material": material,
         "use": use,
         "use2": use2,
+        "use3": use3,
         "f1": f1,
         "f2": f2,
+        "f3": f3,
         "brand": brand,
         "colour": colour.lower(),
         "category": cat["name"],
         "years": _pick(rand, _WARRANTY_YEARS),
     }
-    sentences = [_pick(rand, _INTROS).format(**slots)]
-    n_extra = _pick(rand, (0, 1, 1, 2))
-    if n_extra == 1:
+    sentences = [_pick(rand, cat.get("intros", _INTROS)).format(**slots)]
+    if rand() < 0.4:
+        sentences.append(_pick(rand, _FEATURE_EXTRAS).format(**slots))
+    if rand() < 0.45:
         sentences.append(_pick(rand, _EXTRAS).format(**slots))
-    elif n_extra == 2:
-        sentences.extend(template.format(**slots) for template in _pick_two(rand, _EXTRAS))
     if rand() < 0.45:
         sentences.append(_spec(rand, cat))
     description = " ".join(sentences)

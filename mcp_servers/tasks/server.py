@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,22 +29,31 @@ INSTRUCTIONS = (
 )
 
 
-def _no_nul(value: str) -> str:
+def _clean_title(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _clean_description(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
-    return value
+    return value.strip()
 
 
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_clean_title),
     Field(description="Short title, 1-200 characters."),
 ]
 Description = Annotated[
     str,
     StringConstraints(max_length=2000),
-    AfterValidator(_no_nul),
+    AfterValidator(_clean_description),
     Field(description="Up to 2,000 characters."),
 ]
 DueDate = Annotated[date, Field(description="ISO 8601 date, e.g. 2026-12-24.")]

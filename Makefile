@@ -1,0 +1,44 @@
+# The developer entry point: `make run` and `make test` each set up .venv on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start both MCP servers over streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them.
+run: install
+	@mkdir -p data
+	@echo "Mint a token for a client with: $(BIN)/tasks-mcp token --user alice"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/tasks-mcp --transport http --port 8101 & \
+	$(BIN)/items-mcp --transport http --port 8102 & \
+	wait
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/search_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

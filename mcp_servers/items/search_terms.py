@@ -1,0 +1,50 @@
+"""Turning any user text into safe full-text query terms (no query syntax ever reaches the engine)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUERY_CHARS = 1_000
+MAX_TERMS = 8
+MAX_TERM_CHARS = 40
+MIN_PREFIX_CHARS = 2
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Dropped when the query has other words: they match most products and rank nothing.
+STOPWORDS = frozenset(
+    "a an and are as at be by for from in into is it of on or our the this to with without your".split()
+)
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of `text`, lower-cased and de-duplicated, at most `MAX_TERMS` of them.
+
+    Only letters and digits survive, so quotes, `*`, `NEAR`-style operators and SQL fragments
+    become plain words or vanish; operators like AND/OR/NOT are searched as ordinary words.
+    Common English stopwords are dropped unless the query has nothing else.
+    """
+    text = unicodedata.normalize("NFKC", text[:MAX_QUERY_CHARS].replace("\x00", " "))
+    words: list[str] = []
+    for match in _WORD.finditer(text):
+        word = match.group().lower()[:MAX_TERM_CHARS]
+        if word not in words:
+            words.append(word)
+    meaningful = [word for word in words if word not in STOPWORDS]
+    return (meaningful or words)[:MAX_TERMS]
+
+
+def _prefix(term: str, marker: str) -> str:
+    # One letter as a prefix matches most of the catalog: match it as a whole word.
+    return marker if len(term) >= MIN_PREFIX_CHARS else ""
+
+
+def fts5_query(terms: list[str], *, match_all: bool) -> str:
+    """An SQLite FTS5 MATCH expression: each term quoted, as a prefix from two letters (`"lam"*`)."""
+    joiner = " AND " if match_all else " OR "
+    return joiner.join(f'"{term}"{_prefix(term, "*")}' for term in terms)
+
+
+def tsquery(terms: list[str], *, match_all: bool) -> str:
+    """A Postgres `to_tsquery` expression: each term as a prefix from two letters (`lam:*`)."""
+    joiner = " & " if match_all else " | "
+    return joiner.join(f"{term}{_prefix(term, ':*')}" for term in terms)

@@ -1,0 +1,73 @@
+"""Identity tokens: what the servers accept and what they refuse."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from mcp_servers.common.identity import AUDIENCE, BearerVerifier, IdentityError, TokenCodec
+from mcp_servers.common.settings import ServerSettings
+from tests.conftest import SECRET
+
+
+def forge(claims: dict[str, Any], *, key: str = SECRET, algorithm: str = "HS256") -> str:
+    """A token with exactly these claims."""
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def valid_claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 60} | overrides
+
+
+def test_minted_token_names_its_user(codec: TokenCodec) -> None:
+    """A minted token verifies to the user it was minted for."""
+    assert codec.verify(codec.mint("alice")) == "alice"
+    claims = jwt.decode(codec.mint("bob", ttl_seconds=120), SECRET, algorithms=["HS256"], audience=AUDIENCE)
+    assert claims["sub"] == "bob" and 110 <= claims["exp"] - claims["iat"] <= 120
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (forge(valid_claims(), key="another-secret-of-sufficient-length-000000"), "invalid"),
+        (forge(valid_claims(exp=int(time.time()) - 60)), "expired"),
+        (forge(valid_claims(aud="chatkit")), "audience"),
+        (forge({k: v for k, v in valid_claims().items() if k != "aud"}), "invalid"),
+        (forge({k: v for k, v in valid_claims().items() if k != "exp"}), "invalid"),
+        (forge({k: v for k, v in valid_claims().items() if k != "sub"}), "invalid"),
+        (forge(valid_claims(sub="")), "no valid user"),
+        (forge(valid_claims(), key=SECRET * 2, algorithm="HS512"), "invalid"),
+        (forge(valid_claims(), key="", algorithm="none"), "invalid"),
+        ("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImF1ZCI6Im1jcCJ9.", "invalid"),
+        ("garbage", "invalid"),
+    ],
+)
+def test_untrustworthy_tokens_are_refused(codec: TokenCodec, token: str, reason: str) -> None:
+    """Forged, expired, wrong-audience, unsigned and malformed tokens raise IdentityError."""
+    with pytest.raises(IdentityError, match=reason):
+        codec.verify(token)
+
+
+async def test_bearer_verifier_maps_tokens_to_access(codec: TokenCodec) -> None:
+    """Over HTTP a valid bearer gives the user as subject; anything else gives no access (401)."""
+    access = await BearerVerifier(codec).verify_token(codec.mint("carol"))
+    assert access is not None and access.subject == "carol"
+    assert await BearerVerifier(codec).verify_token(forge(valid_claims(aud="x"))) is None
+
+
+def test_short_secrets_are_rejected() -> None:
+    """A guessable MCP_AUTH_SECRET stops the server at start-up."""
+    with pytest.raises(ValueError, match="at least 32"):
+        ServerSettings(MCP_AUTH_SECRET="short")
+
+
+def test_local_mode_generates_and_reuses_a_secret(tmp_path) -> None:
+    """Without MCP_AUTH_SECRET a secret is generated once, kept private, and reused."""
+    path = tmp_path / "data" / "secret"
+    first = ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret()
+    assert len(first) >= 32 and path.stat().st_mode & 0o777 == 0o600
+    assert ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret() == first
