@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_servers.common.db import is_sqlite
 from mcp_servers.items.models import Category, Item, ItemRow
-from mcp_servers.items.search_terms import fts5_query, tsquery
+from mcp_servers.items.search_postgres import PostgresSearch
+from mcp_servers.items.search_sqlite import SqliteSearch
 
 MatchMode = Literal["all_words", "any_word", "browse", "no_words"]
 _TABLE = ItemRow.__table__  # type: ignore[attr-defined]
@@ -23,20 +24,6 @@ _COLUMNS = ", ".join(
     f"items.{name}" for name in ("id", "name", "description", "category", "price", "stock", "tags", "rating")
 )
 _SEED_CHUNK = 2_000
-# Relevance weights: a word in the name counts most, then tags, then the description.
-_BM25 = "bm25(items_fts, 10.0, 1.0, 4.0)"
-_SQLITE_FTS = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5("
-    "name, description, tags, content='items', content_rowid='pk', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
-)
-_PG_SEARCH_COLUMN = (
-    "ALTER TABLE items ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('english', name), 'A') || "
-    "setweight(to_tsvector('english', tags), 'B') || "
-    "setweight(to_tsvector('english', description), 'C')) STORED"
-)
-_PG_SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING GIN (search)"
 
 
 class ItemNotFoundError(LookupError):
@@ -88,17 +75,14 @@ class ItemRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
+        self._search = SqliteSearch() if self._sqlite else PostgresSearch()
         self._categories: list[Category] | None = None
 
     async def create_tables(self) -> None:
         """Create the items table and its full-text index when missing."""
         async with self._engine.begin() as connection:
             await connection.run_sync(ItemRow.metadata.create_all, tables=[_TABLE])
-            if self._sqlite:
-                await connection.execute(text(_SQLITE_FTS))
-            else:
-                await connection.execute(text(_PG_SEARCH_COLUMN))
-                await connection.execute(text(_PG_SEARCH_INDEX))
+            await self._search.create(connection)
 
     async def count(self) -> int:
         """How many items the catalog holds."""
@@ -125,11 +109,7 @@ class ItemRepository:
             for start in range(0, len(rows), _SEED_CHUNK):
                 statement = dialect_insert(_TABLE).on_conflict_do_nothing(index_elements=["id"])
                 await connection.execute(statement, rows[start : start + _SEED_CHUNK])
-            if self._sqlite:
-                await connection.execute(text("INSERT INTO items_fts(items_fts) VALUES ('rebuild')"))
-                await connection.execute(text("INSERT INTO items_fts(items_fts) VALUES ('optimize')"))
-            else:
-                await connection.execute(text("ANALYZE items"))
+            await self._search.refresh(connection)
         self._categories = None
         return await self.count()
 
@@ -203,30 +183,22 @@ class ItemRepository:
         match_all: bool,
     ) -> SearchPage:
         where, params = filters.sql()
-        params = {**params, "limit": limit, "offset": offset}
-        if self._sqlite:
-            params["q"] = fts5_query(terms, match_all=match_all)
-            matches = (
-                f"SELECT {_COLUMNS} FROM items_fts JOIN items ON items.pk = items_fts.rowid "
-                f"WHERE items_fts MATCH :q{where} ORDER BY {_BM25}, items.pk LIMIT :limit OFFSET :offset"
-            )
-            count = (
-                "SELECT count(*) FROM items_fts JOIN items ON items.pk = items_fts.rowid "
-                f"WHERE items_fts MATCH :q{where}"
-                if where
-                else "SELECT count(*) FROM items_fts WHERE items_fts MATCH :q"
-            )
-        else:
-            params["q"] = tsquery(terms, match_all=match_all)
-            matches = (
-                f"SELECT {_COLUMNS} FROM items, to_tsquery('english', :q) AS query "
-                f"WHERE items.search @@ query{where} "
-                "ORDER BY ts_rank(items.search, query) DESC, items.pk LIMIT :limit OFFSET :offset"
-            )
-            count = f"SELECT count(*) FROM items WHERE items.search @@ to_tsquery('english', :q){where}"
-        items = [_item(row) for row in await connection.execute(text(matches), params)]
-        if offset == 0 and len(items) < limit:
-            total = len(items)
-        else:
-            total = (await connection.execute(text(count), params)).scalar_one()
+        rows, total = await self._search.match(
+            connection,
+            terms=terms,
+            columns=_COLUMNS,
+            where=where,
+            params=params,
+            limit=limit,
+            offset=offset,
+            match_all=match_all,
+        )
+        items = [_item(row) for row in rows]
+        if total is None:
+            if offset == 0 and len(items) < limit:
+                total = len(items)
+            else:
+                total = await self._search.count(
+                    connection, terms=terms, where=where, params=params, match_all=match_all
+                )
         return SearchPage(items=items, total=total, match="all_words" if match_all else "any_word")

@@ -12,7 +12,32 @@ MIN_PREFIX_CHARS = 2
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Dropped when the query has other words: they match most products and rank nothing.
 STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is it of on or our the this to with without your".split()
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "this",
+        "to",
+        "with",
+        "without",
+        "your",
+    }
 )
 
 
@@ -33,18 +58,24 @@ def search_terms(text: str) -> list[str]:
     return (meaningful or words)[:MAX_TERMS]
 
 
-def _prefix(term: str, marker: str) -> str:
-    # One letter as a prefix matches most of the catalog: match it as a whole word.
-    return marker if len(term) >= MIN_PREFIX_CHARS else ""
+def _is_prefix(terms: list[str], index: int, *, match_all: bool) -> bool:
+    """The last term matches as a prefix (the user may still be typing it), every term does in an
+    any-word search (the lenient fallback); a single letter never does: it would match most items."""
+    return (not match_all or index == len(terms) - 1) and len(terms[index]) >= MIN_PREFIX_CHARS
 
 
 def fts5_query(terms: list[str], *, match_all: bool) -> str:
-    """An SQLite FTS5 MATCH expression: each term quoted, as a prefix from two letters (`"lam"*`)."""
-    joiner = " AND " if match_all else " OR "
-    return joiner.join(f'"{term}"{_prefix(term, "*")}' for term in terms)
+    """An SQLite FTS5 MATCH expression of quoted terms (`"desk" AND "lam"*`)."""
+    parts = [
+        f'"{term}"' + ("*" if _is_prefix(terms, i, match_all=match_all) else "")
+        for i, term in enumerate(terms)
+    ]
+    return (" AND " if match_all else " OR ").join(parts)
 
 
 def tsquery(terms: list[str], *, match_all: bool) -> str:
-    """A Postgres `to_tsquery` expression: each term as a prefix from two letters (`lam:*`)."""
-    joiner = " & " if match_all else " | "
-    return joiner.join(f"{term}{_prefix(term, ':*')}" for term in terms)
+    """A Postgres `to_tsquery` expression (`desk & lam:*`)."""
+    parts = [
+        term + (":*" if _is_prefix(terms, i, match_all=match_all) else "") for i, term in enumerate(terms)
+    ]
+    return (" & " if match_all else " | ").join(parts)
