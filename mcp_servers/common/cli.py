@@ -50,6 +50,8 @@ def _mint(prog: str, args: list[str], load_settings: Callable[[], ServerSettings
     parser.add_argument("--user", required=True, help="the user id (the token's sub)")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS * 12, help="lifetime in seconds")
     options = parser.parse_args(args)
+    if options.ttl < 1:
+        parser.error("--ttl must be at least 1 second")
     codec = TokenCodec(load_settings().auth_secret())
     try:
         print(codec.mint(options.user, ttl_seconds=options.ttl))

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, InputRequiredResult
-from pydantic import ValidationError
+from pydantic import AnyHttpUrl, ValidationError
 from starlette.applications import Starlette
 
 from mcp_servers.common.identity import BearerVerifier, TokenCodec
@@ -43,7 +43,7 @@ def http_auth(codec: TokenCodec) -> dict[str, Any]:
     return {
         "token_verifier": BearerVerifier(codec),
         # Resource-server mode only: no OAuth routes are served; the issuer is informational.
-        "auth": AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None),
+        "auth": AuthSettings(issuer_url=AnyHttpUrl("http://127.0.0.1"), resource_server_url=None),
     }
 
 

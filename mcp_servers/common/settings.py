@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -54,17 +57,23 @@ class ServerSettings(BaseSettings):
         if self.mcp_auth_secret is not None:
             return self.mcp_auth_secret.get_secret_value()
         path = self.mcp_auth_secret_file
-        if path.exists():
-            secret = path.read_text(encoding="utf-8").strip()
-            if len(secret) < MIN_SECRET_LENGTH:
-                raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters")
-            return secret
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        try:
-            with path.open("x", encoding="utf-8") as handle:
-                path.chmod(0o600)
-                handle.write(secret + "\n")
-        except FileExistsError:  # another process created it first: use theirs
-            return path.read_text(encoding="utf-8").strip()
+        if not path.exists():
+            _create_secret_file(path)
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters")
         return secret
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new secret to `path` atomically: a complete private file appears, or nothing changes
+    (another process that got there first keeps its secret, and everyone reads that one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # created with mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

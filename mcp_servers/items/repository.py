@@ -41,7 +41,8 @@ class SearchFilters:
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         """`AND ...` clauses over the `items` table and their parameters."""
-        clauses, params = [], {}
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         if self.category is not None:
             clauses.append("items.category = :category")
             params["category"] = self.category

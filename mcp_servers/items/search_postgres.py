@@ -1,4 +1,8 @@
-"""Catalog search on Postgres: a weighted `tsvector` column with a GIN index, ranked by `ts_rank`."""
+"""Catalog search on Postgres: a weighted `tsvector` column with a GIN index, ranked by `ts_rank`.
+
+The `simple` configuration (no stemming) keeps the same semantics as the SQLite backend: a
+prefix such as `adjusta` must still find `adjustable`, which an English stemmer stores as `adjust`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ from mcp_servers.items.search_terms import tsquery
 
 DDL = (
     "ALTER TABLE items ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('english', name), 'A') || "
-    "setweight(to_tsvector('english', tags), 'B') || "
-    "setweight(to_tsvector('english', description), 'C')) STORED",
+    "setweight(to_tsvector('simple', name), 'A') || "
+    "setweight(to_tsvector('simple', tags), 'B') || "
+    "setweight(to_tsvector('simple', description), 'C')) STORED",
     "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING GIN (search)",
 )
 
@@ -44,7 +48,7 @@ class PostgresSearch:
     ) -> tuple[list[Row[Any]], int | None]:
         """The page of matching rows, best first (the total is counted separately)."""
         sql = (
-            f"SELECT {columns} FROM items, to_tsquery('english', :q) AS query "
+            f"SELECT {columns} FROM items, to_tsquery('simple', :q) AS query "
             f"WHERE items.search @@ query{where} "
             "ORDER BY ts_rank(items.search, query) DESC, items.pk LIMIT :limit OFFSET :offset"
         )
@@ -61,6 +65,6 @@ class PostgresSearch:
         match_all: bool,
     ) -> int:
         """How many rows match."""
-        sql = f"SELECT count(*) FROM items WHERE items.search @@ to_tsquery('english', :q){where}"
+        sql = f"SELECT count(*) FROM items WHERE items.search @@ to_tsquery('simple', :q){where}"
         values = {**params, "q": tsquery(terms, match_all=match_all)}
         return (await connection.execute(text(sql), values)).scalar_one()

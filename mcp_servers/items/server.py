@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -43,8 +43,7 @@ class ItemsContext:
 
 
 def _repository(ctx: Context) -> ItemRepository:
-    state: ItemsContext = ctx.request_context.lifespan_context
-    return state.repository
+    return cast(ItemsContext, ctx.request_context.lifespan_context).repository
 
 
 def _describe(item: Item) -> str:

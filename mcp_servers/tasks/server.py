@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -81,8 +81,7 @@ class TasksContext:
 
 
 def _repository(ctx: Context) -> TaskRepository:
-    state: TasksContext = ctx.request_context.lifespan_context
-    return state.repository
+    return cast(TasksContext, ctx.request_context.lifespan_context).repository
 
 
 def _describe(task: Task) -> str:

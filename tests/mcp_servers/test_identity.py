@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -71,3 +73,21 @@ def test_local_mode_generates_and_reuses_a_secret(tmp_path) -> None:
     first = ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret()
     assert len(first) >= 32 and path.stat().st_mode & 0o777 == 0o600
     assert ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret() == first
+
+
+def test_processes_starting_together_agree_on_the_generated_secret(tmp_path) -> None:
+    """Servers started at the same moment (make run) all read one complete secret, never a partial one."""
+    path = tmp_path / "shared" / "secret"
+    script = (
+        "import sys; from mcp_servers.common.settings import ServerSettings; "
+        "print(ServerSettings(MCP_AUTH_SECRET_FILE=sys.argv[1]).auth_secret())"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    secrets = {process.communicate(timeout=60)[0].strip() for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert secrets == {path.read_text().strip()}
+    assert len(secrets.pop()) >= 32
+    assert [entry.name for entry in path.parent.iterdir()] == ["secret"]  # no temporary files left

@@ -1,0 +1,173 @@
+"""Shared e2e fixtures: console-script processes, free ports, environments and MCP clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+import mcp_servers.items
+from tests.conftest import SECRET
+
+BIN = Path(sys.prefix) / "bin"
+CATALOG = Path(mcp_servers.items.__file__).parent / "data" / "catalog.json"
+STARTUP_DEADLINE_SECONDS = 20.0
+CATALOG_DEADLINE_SECONDS = 120.0
+
+HttpConnector = Callable[..., AbstractAsyncContextManager[Client]]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(directory: Path, **overrides: str | None) -> dict[str, str]:
+    """A minimal environment for a server process: its own databases and secret file in `directory`."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(directory)),
+        "MCP_AUTH_SECRET": SECRET,
+        "MCP_AUTH_SECRET_FILE": str(directory / "mcp_auth_secret"),
+        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'tasks.db'}",
+        "ITEMS_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'items.db'}",
+    }
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def stdio_params(script: str, env: dict[str, str]) -> StdioServerParameters:
+    """How the official client spawns `script` over stdio."""
+    return StdioServerParameters(command=str(BIN / script), args=["--transport", "stdio"], env=env)
+
+
+@dataclass
+class ServerProcess:
+    """A console script serving MCP over HTTP on 127.0.0.1."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """The MCP endpoint."""
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def stop(self) -> None:
+        """Terminate, wait a little, then kill."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def wait_ready(self) -> None:
+        """Poll the endpoint until it answers over HTTP (any status), within the deadline."""
+        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+        with httpx2.Client(timeout=1.0) as http:
+            while True:
+                if self.process.poll() is not None:
+                    log = self.log.read_text(errors="replace")
+                    raise RuntimeError(f"server exited with {self.process.returncode}:\n{log}")
+                try:
+                    http.get(self.url)
+                    return
+                except httpx2.TransportError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"{self.url} did not answer in {STARTUP_DEADLINE_SECONDS} s"
+                        ) from None
+                    time.sleep(0.05)
+
+
+class Launcher:
+    """Starts HTTP server processes and stops every one of them at teardown."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._started: list[ServerProcess] = []
+
+    def http(self, script: str, env: dict[str, str]) -> ServerProcess:
+        """Start `script --transport http --port N` on a free port and wait until it answers."""
+        port = free_port()
+        log = self.directory / f"{script}-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [str(BIN / script), "--transport", "http", "--port", str(port)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        server = ServerProcess(process, port, log)
+        self._started.append(server)
+        server.wait_ready()
+        return server
+
+    def stop_all(self) -> None:
+        """Stop every process this launcher started."""
+        for server in self._started:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def packaged_catalog() -> Path:
+    """The packaged catalog the items server seeds from (another step may still be writing it)."""
+    deadline = time.monotonic() + CATALOG_DEADLINE_SECONDS
+    while True:
+        try:
+            if json.loads(CATALOG.read_text(encoding="utf-8")):
+                return CATALOG
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{CATALOG} did not appear within {CATALOG_DEADLINE_SECONDS} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """Server processes for one test module, all stopped when the module is done."""
+    started = Launcher(tmp_path_factory.mktemp("servers"))
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@asynccontextmanager
+async def _connect_http(url: str, token: str | None = None, *, mode: str = "auto") -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30.0) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def mcp_http() -> HttpConnector:
+    """Opens the official client over streamable HTTP: `mcp_http(url, token, mode=...)`."""
+    return _connect_http
