@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mcp_servers.items.search_terms import MIN_PREFIX_CHARS, fts5_query
+from mcp_servers.common.search_terms import MIN_PREFIX_CHARS, fts5_query
 
 HEAD_MIN_MATCHES = 3_000
 HEAD_DEPTH = 100

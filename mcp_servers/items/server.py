@@ -15,11 +15,11 @@ from pydantic import Field, StringConstraints
 from mcp_servers.common.db import create_engine
 from mcp_servers.common.identity import IdentityResolver, TokenCodec
 from mcp_servers.common.results import decode_cursor, encode_cursor, tool_result
+from mcp_servers.common.search_terms import search_terms
 from mcp_servers.common.server import ToolServer, http_auth
 from mcp_servers.items.catalog import load_catalog
 from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
 from mcp_servers.items.repository import ItemNotFoundError, ItemRepository, SearchFilters
-from mcp_servers.items.search_terms import search_terms
 from mcp_servers.items.settings import ItemsSettings
 
 Transport = Literal["stdio", "http", "memory"]

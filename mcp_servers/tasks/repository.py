@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcp_servers.common.db import session_factory
+from mcp_servers.common.db import is_sqlite, session_factory
+from mcp_servers.common.search_terms import search_terms
+from mcp_servers.tasks import search
 from mcp_servers.tasks.models import Priority, Task, TaskRow, TaskStatus
 
 StatusFilter = Literal["all", "pending", "completed"]
@@ -49,11 +52,14 @@ class TaskRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = session_factory(engine)
+        self._sqlite = is_sqlite(engine)
 
     async def create_tables(self) -> None:
         """Create the tasks table and its indexes when missing."""
         async with self._engine.begin() as connection:
             await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
+            for statement in search.SQLITE_DDL if self._sqlite else search.POSTGRES_DDL:
+                await connection.execute(text(statement))
 
     async def add(
         self,
@@ -101,17 +107,18 @@ class TaskRepository:
         limit: int = 20,
         after: int | None = None,
     ) -> TaskPage:
-        """`owner`'s tasks, newest first, filtered by status and a case-insensitive text query."""
-        filters = [col(TaskRow.owner) == owner]
+        """`owner`'s tasks, newest first, filtered by status and by words in title or description
+        (case-insensitive; the last word matches as a prefix; a query without words matches nothing)."""
+        terms = search_terms(query) if query is not None else []
+        if query is not None and not terms:
+            return TaskPage(tasks=[], total=0, next_after=None)
+        if terms and self._sqlite:
+            return await self._search_sqlite(owner, status, terms, limit, after)
+        filters: list[ColumnElement[bool]] = [col(TaskRow.owner) == owner]
         if status != "all":
             filters.append(col(TaskRow.status) == status)
-        if query:
-            filters.append(
-                or_(
-                    col(TaskRow.title).icontains(query, autoescape=True),
-                    col(TaskRow.description).icontains(query, autoescape=True),
-                )
-            )
+        if terms:
+            filters.append(search.postgres_clause(terms))
         page_filters = [*filters, col(TaskRow.pk) < after] if after is not None else filters
         async with self._sessions() as session:
             rows = (
@@ -120,13 +127,26 @@ class TaskRepository:
                 )
             ).all()
             total = (await session.exec(select(func.count()).select_from(TaskRow).where(*filters))).one()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return TaskPage(
-            tasks=[Task.from_row(row) for row in rows],
-            total=total,
-            next_after=rows[-1].pk if more and rows else None,
+        return _page(list(rows), total, limit)
+
+    async def _search_sqlite(
+        self, owner: str, status: StatusFilter, terms: Sequence[str], limit: int, after: int | None
+    ) -> TaskPage:
+        match = {"match": search.sqlite_match(owner, status, terms)}
+        below = " AND rowid < :after" if after is not None else ""
+        ranked = (
+            f"SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH :match{below} ORDER BY rowid DESC LIMIT :n"
         )
+        async with self._sessions() as session:
+            connection = await session.connection()
+            hits = await connection.execute(text(ranked), {**match, "after": after, "n": limit + 1})
+            pks = [pk for (pk,) in hits]
+            statement = select(TaskRow).where(col(TaskRow.pk).in_(pks), col(TaskRow.owner) == owner)
+            rows = (await session.exec(statement.order_by(col(TaskRow.pk).desc()))).all()
+            counted = await connection.execute(
+                text("SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH :match"), match
+            )
+        return _page(list(rows), counted.scalar_one(), limit)
 
     async def update(
         self,
@@ -183,3 +203,14 @@ class TaskRepository:
         if row is None:
             raise TaskNotFoundError(task_id)
         return row
+
+
+def _page(rows: list[TaskRow], total: int, limit: int) -> TaskPage:
+    """A page from up to `limit + 1` rows (the extra one says another page follows)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TaskPage(
+        tasks=[Task.from_row(row) for row in rows],
+        total=total,
+        next_after=rows[-1].pk if more and rows else None,
+    )

@@ -69,7 +69,7 @@ WRITE = ToolAnnotations(
     read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False
 )
 DESTRUCTIVE = ToolAnnotations(
-    read_only_hint=False, idempotent_hint=True, destructive_hint=True, open_world_hint=False
+    read_only_hint=False, idempotent_hint=False, destructive_hint=True, open_world_hint=False
 )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 import pytest
 from mcp import Client
 
 from mcp_servers.common.identity import IDENTITY_META_KEY, TokenCodec
+from mcp_servers.tasks.settings import TasksSettings
 from tests.mcp_servers.conftest import as_user
 
 TOOLS = {"add_task", "list_tasks", "get_task", "update_task", "complete_task", "reopen_task", "delete_task"}
@@ -40,8 +43,7 @@ async def test_listing_shows_schemas_and_annotations(tasks_client: Client) -> No
     idempotent = {name for name, tool in tools.items() if tool.annotations.idempotent_hint}
     destructive = {name for name, tool in tools.items() if tool.annotations.destructive_hint}
     assert read_only == {"list_tasks", "get_task"}
-    assert {"list_tasks", "get_task", "complete_task", "reopen_task"} <= idempotent
-    assert "add_task" not in idempotent and "update_task" not in idempotent
+    assert idempotent == {"list_tasks", "get_task", "complete_task", "reopen_task"}
     assert destructive == {"delete_task"}
     add_schema = tools["add_task"].input_schema
     assert add_schema["required"] == ["title"]
@@ -191,3 +193,24 @@ async def test_a_present_but_invalid_token_is_refused(tasks_client: Client, toke
     message = await error(tasks_client, "add_task", {"title": "x"}, {IDENTITY_META_KEY: token})
     assert message.startswith("Refused")
     assert (await call(tasks_client, "list_tasks", {}))["total"] == 0
+
+
+async def test_an_unexpected_failure_is_logged_and_reported_generically(
+    tasks_client: Client, tasks_settings: TasksSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database fault reaches the caller as a generic error, its traceback goes to the log,
+    and the server keeps serving once the fault is gone."""
+    await call(tasks_client, "add_task", {"title": "before the fault"})
+    database = tasks_settings.database_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("ALTER TABLE tasks RENAME TO tasks_hidden")
+    try:
+        message = await error(tasks_client, "list_tasks", {})
+    finally:
+        with sqlite3.connect(database) as connection:
+            connection.execute("ALTER TABLE tasks_hidden RENAME TO tasks")
+    assert message == "Error executing tool list_tasks"
+    crashes = [record for record in caplog.records if record.levelno == logging.ERROR and record.exc_info]
+    assert crashes
+    assert "no such table" in str(crashes[-1].exc_info[1].__cause__)
+    assert (await call(tasks_client, "list_tasks", {}))["total"] == 1

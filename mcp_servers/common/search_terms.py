@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 MAX_QUERY_CHARS = 1_000
 MAX_TERMS = 8
@@ -58,13 +59,13 @@ def search_terms(text: str) -> list[str]:
     return (meaningful or words)[:MAX_TERMS]
 
 
-def _is_prefix(terms: list[str], index: int, *, match_all: bool) -> bool:
+def _is_prefix(terms: Sequence[str], index: int, *, match_all: bool) -> bool:
     """The last term matches as a prefix (the user may still be typing it), every term does in an
     any-word search (the lenient fallback); a single letter never does: it would match most items."""
     return (not match_all or index == len(terms) - 1) and len(terms[index]) >= MIN_PREFIX_CHARS
 
 
-def fts5_query(terms: list[str], *, match_all: bool) -> str:
+def fts5_query(terms: Sequence[str], *, match_all: bool) -> str:
     """An SQLite FTS5 MATCH expression of quoted terms (`"desk" AND "lam"*`)."""
     parts = [
         f'"{term}"' + ("*" if _is_prefix(terms, i, match_all=match_all) else "")
@@ -73,7 +74,7 @@ def fts5_query(terms: list[str], *, match_all: bool) -> str:
     return (" AND " if match_all else " OR ").join(parts)
 
 
-def tsquery(terms: list[str], *, match_all: bool) -> str:
+def tsquery(terms: Sequence[str], *, match_all: bool) -> str:
     """A Postgres `to_tsquery` expression (`desk & lam:*`)."""
     parts = [
         term + (":*" if _is_prefix(terms, i, match_all=match_all) else "") for i, term in enumerate(terms)
