@@ -31,10 +31,10 @@ from sqlalchemy import text
 
 from mcp_servers.common.db import create_engine
 from mcp_servers.common.identity import TokenCodec
+from mcp_servers.common.search_terms import STOPWORDS, search_terms
 from mcp_servers.items.catalog_generator import generate_catalog
 from mcp_servers.items.repository import ItemRepository, SearchFilters
 from mcp_servers.items.search_sqlite import BM25
-from mcp_servers.common.search_terms import STOPWORDS, search_terms
 
 SECRET = "bench-secret-for-identity-tokens-0123456789abcdef"
 MIX = [

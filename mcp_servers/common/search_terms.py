@@ -59,6 +59,28 @@ def search_terms(text: str) -> list[str]:
     return (meaningful or words)[:MAX_TERMS]
 
 
+def fold(term: str) -> str:
+    """A word as the indexes store it: lower case, without diacritics ("Café" -> "cafe")."""
+    decomposed = unicodedata.normalize("NFKD", term.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _accent_table() -> tuple[str, str]:
+    """Accented Latin letters and their plain forms, for SQL `translate()` (Postgres has no
+    built-in immutable unaccent)."""
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            accented.append(char)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+ACCENTED, UNACCENTED = _accent_table()
+
+
 def _is_prefix(terms: Sequence[str], index: int, *, match_all: bool) -> bool:
     """The last term matches as a prefix (the user may still be typing it), every term does in an
     any-word search (the lenient fallback); a single letter never does: it would match most items."""
@@ -75,8 +97,9 @@ def fts5_query(terms: Sequence[str], *, match_all: bool) -> str:
 
 
 def tsquery(terms: Sequence[str], *, match_all: bool) -> str:
-    """A Postgres `to_tsquery` expression (`desk & lam:*`)."""
+    """A Postgres `to_tsquery` expression of folded terms (`desk & lam:*`)."""
     parts = [
-        term + (":*" if _is_prefix(terms, i, match_all=match_all) else "") for i, term in enumerate(terms)
+        fold(term) + (":*" if _is_prefix(terms, i, match_all=match_all) else "")
+        for i, term in enumerate(terms)
     ]
     return (" & " if match_all else " | ").join(parts)

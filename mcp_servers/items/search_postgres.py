@@ -1,7 +1,7 @@
 """Catalog search on Postgres: a weighted `tsvector` column with a GIN index, ranked by `ts_rank`.
 
-The `simple` configuration (no stemming) keeps the same semantics as the SQLite backend: a
-prefix such as `adjusta` must still find `adjustable`, which an English stemmer stores as `adjust`.
+Words are cut and folded as on SQLite (`postgres_text`); nothing is stemmed, so a prefix such as
+`adjusta` still finds `adjustable`, which an English stemmer would store as `adjust`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mcp_servers.common.postgres_text import words_vector
 from mcp_servers.common.search_terms import tsquery
 
 DDL = (
     "ALTER TABLE items ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('simple', name), 'A') || "
-    "setweight(to_tsvector('simple', tags), 'B') || "
-    "setweight(to_tsvector('simple', description), 'C')) STORED",
+    f"setweight({words_vector('name')}, 'A') || "
+    f"setweight({words_vector('tags')}, 'B') || "
+    f"setweight({words_vector('description')}, 'C')) STORED",
     "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING GIN (search)",
 )
 
@@ -28,7 +29,7 @@ class PostgresSearch:
     async def create(self, connection: AsyncConnection) -> None:
         """Add the search column and its index when missing."""
         for statement in DDL:
-            await connection.execute(text(statement))
+            await connection.exec_driver_sql(statement)  # DDL: no bind parameters
 
     async def refresh(self, connection: AsyncConnection) -> None:
         """The generated column follows every write; only refresh the planner's statistics."""

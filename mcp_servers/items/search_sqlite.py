@@ -9,14 +9,13 @@ ranking, identical to the live one, instead of scoring tens of thousands of rows
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mcp_servers.common.search_terms import MIN_PREFIX_CHARS, fts5_query
+from mcp_servers.common.search_terms import MIN_PREFIX_CHARS, fold, fts5_query
 
 HEAD_MIN_MATCHES = 3_000
 HEAD_DEPTH = 100
@@ -34,12 +33,6 @@ DDL = (
 )
 
 
-def fold(term: str) -> str:
-    """A term as the FTS5 tokenizer indexes it (lower case, no diacritics)."""
-    decomposed = unicodedata.normalize("NFKD", term.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 class SqliteSearch:
     """FTS5 search over the `items` table."""
 
@@ -49,7 +42,7 @@ class SqliteSearch:
     async def create(self, connection: AsyncConnection) -> None:
         """Create the full-text index and the stored rankings when missing."""
         for statement in DDL:
-            await connection.execute(text(statement))
+            await connection.exec_driver_sql(statement)  # DDL: no bind parameters
 
     async def refresh(self, connection: AsyncConnection) -> None:
         """Rebuild the index from `items`, then the stored rankings of the heaviest prefixes."""

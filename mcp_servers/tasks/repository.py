@@ -55,11 +55,19 @@ class TaskRepository:
         self._sqlite = is_sqlite(engine)
 
     async def create_tables(self) -> None:
-        """Create the tasks table and its indexes when missing."""
+        """Create the tasks table and its indexes when missing (a new word index takes in existing tasks)."""
         async with self._engine.begin() as connection:
             await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
-            for statement in search.SQLITE_DDL if self._sqlite else search.POSTGRES_DDL:
-                await connection.execute(text(statement))
+            if not self._sqlite:
+                for statement in search.POSTGRES_DDL:
+                    await connection.exec_driver_sql(statement)  # DDL: no bind parameters
+                return
+            indexed = await connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'tasks_fts'"))
+            missing = indexed.first() is None
+            for statement in search.SQLITE_DDL:
+                await connection.exec_driver_sql(statement)  # DDL: no bind parameters
+            if missing:
+                await connection.execute(text(search.SQLITE_BACKFILL))
 
     async def add(
         self,

@@ -3,8 +3,8 @@
 SQLite: an FTS5 table kept in step by triggers holds, beside title and description, the owner
 (as one exact token: `o` + hex of its UTF-8 bytes, an injective mapping) and the status, so one
 MATCH finds exactly the caller's matching tasks in rowid order and counts them without touching
-the other rows. Postgres: a generated `tsvector` with a GIN index beside the owner index. Both use
-unstemmed words so prefixes behave alike.
+the other rows. Postgres: a generated `tsvector` with a GIN index beside the owner index, its words cut and
+folded as on SQLite (`postgres_text`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, text
 
+from mcp_servers.common.postgres_text import words_vector
 from mcp_servers.common.search_terms import fts5_query, tsquery
 
 SQLITE_DDL = (
@@ -28,9 +29,13 @@ SQLITE_DDL = (
     "INSERT INTO tasks_fts(rowid, owner_key, status, title, description) "
     "VALUES (new.pk, 'o' || hex(new.owner), new.status, new.title, new.description); END",
 )
+SQLITE_BACKFILL = (
+    "INSERT INTO tasks_fts(rowid, owner_key, status, title, description) "
+    "SELECT pk, 'o' || hex(owner), status, title, description FROM tasks"
+)
 POSTGRES_DDL = (
     "ALTER TABLE tasks ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS "
-    "(to_tsvector('simple', title) || to_tsvector('simple', description)) STORED",
+    f"({words_vector('title')} || {words_vector('description')}) STORED",
     "CREATE INDEX IF NOT EXISTS ix_tasks_search ON tasks USING GIN (search)",
 )
 

@@ -25,7 +25,6 @@ from tests.conftest import SECRET
 BIN = Path(sys.prefix) / "bin"
 CATALOG = Path(mcp_servers.items.__file__).parent / "data" / "catalog.json"
 STARTUP_DEADLINE_SECONDS = 20.0
-CATALOG_DEADLINE_SECONDS = 120.0
 
 HttpConnector = Callable[..., AbstractAsyncContextManager[Client]]
 
@@ -134,17 +133,9 @@ class Launcher:
 
 @pytest.fixture(scope="session")
 def packaged_catalog() -> Path:
-    """The packaged catalog the items server seeds from (another step may still be writing it)."""
-    deadline = time.monotonic() + CATALOG_DEADLINE_SECONDS
-    while True:
-        try:
-            if json.loads(CATALOG.read_text(encoding="utf-8")):
-                return CATALOG
-        except (OSError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{CATALOG} did not appear within {CATALOG_DEADLINE_SECONDS} s")
-        time.sleep(0.2)
+    """The packaged catalog the items server seeds from."""
+    assert json.loads(CATALOG.read_text(encoding="utf-8")), CATALOG
+    return CATALOG
 
 
 @pytest.fixture(scope="module")

@@ -124,7 +124,7 @@ def test_tsquery_makes_the_last_term_a_prefix() -> None:
     """tsquery: with & only the last term is a prefix (`:*`), with | every term is."""
     assert tsquery(["desk", "lam"], match_all=True) == "desk & lam:*"
     assert tsquery(["desk", "lam"], match_all=False) == "desk:* | lam:*"
-    assert tsquery(["café"], match_all=True) == "café:*"
+    assert tsquery(["café"], match_all=True) == "cafe:*"  # folded as the index folds the text
 
 
 def test_one_letter_terms_are_never_prefixes() -> None:

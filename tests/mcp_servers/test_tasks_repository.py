@@ -11,7 +11,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from mcp_servers.common.db import create_engine, is_sqlite
+from mcp_servers.common.db import create_engine
 from mcp_servers.tasks.models import Priority, TaskRow, TaskStatus
 from mcp_servers.tasks.repository import TaskNotFoundError, TaskRepository
 
@@ -164,26 +164,16 @@ async def test_text_query_follows_edits_status_changes_and_deletes(repo: TaskRep
     assert await all_ids(repo, "alice", query="letter") == []
 
 
-async def test_text_query_finds_words_inside_emails_files_and_numbers(
-    engine: AsyncEngine, repo: TaskRepository, request: pytest.FixtureRequest
-) -> None:
+async def test_text_query_finds_words_inside_emails_files_and_numbers(repo: TaskRepository) -> None:
     """Words of an email address, a file name or a decimal number are found as the query splits them."""
-    if not is_sqlite(engine):
-        reason = "the Postgres parser keeps bob@example.com, report.pdf, 1.5 as single lexemes"
-        request.applymarker(pytest.mark.xfail(reason=reason, raises=AssertionError, strict=True))
     titles = {"bob@example.com": "Email bob@example.com", "pdf": "Read report.pdf", "1.5": "Buy 1.5 L water"}
     tasks = {query: (await repo.add(owner="alice", title=title)).id for query, title in titles.items()}
     for query, task_id in tasks.items():
         assert await all_ids(repo, "alice", query=query) == [task_id], query
 
 
-async def test_tasks_stored_before_the_word_index_are_searchable(
-    engine: AsyncEngine, request: pytest.FixtureRequest
-) -> None:
+async def test_tasks_stored_before_the_word_index_are_searchable(engine: AsyncEngine) -> None:
     """A database made by the previous release (no word index) finds its old tasks by word after upgrade."""
-    if is_sqlite(engine):
-        reason = "create_tables() creates tasks_fts empty and never backfills existing tasks"
-        request.applymarker(pytest.mark.xfail(reason=reason, raises=AssertionError, strict=True))
     async with engine.begin() as connection:  # the previous release's create_tables()
         await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
     repo = TaskRepository(engine)
