@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import AnyHttpUrl, ValidationError
 from starlette.applications import Starlette
 
-from mcp_servers.common.identity import BearerVerifier, TokenCodec
+from mcp_servers.common.identity import BearerVerifier, IdentityResolver, TokenCodec
 from mcp_servers.common.results import describe_validation_error
+from mcp_servers.common.settings import ServerSettings
 
 MCP_PATH = "/mcp"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+VERSION = "0.1.0"
+Transport = Literal["stdio", "http", "memory"]
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False
+)
+IDEMPOTENT = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
+)
+WRITE = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False
+)
+DESTRUCTIVE = ToolAnnotations(
+    read_only_hint=False, idempotent_hint=False, destructive_hint=True, open_world_hint=False
+)
 
 
 class ToolServer(MCPServer[Any]):
@@ -36,6 +55,37 @@ class ToolServer(MCPServer[Any]):
             if type(cause) is ToolError:  # ours, already worded for a person: drop the SDK's prefix
                 raise cause from None
             raise
+
+
+def create_tool_server(
+    name: str,
+    *,
+    instructions: str,
+    settings: ServerSettings,
+    transport: Transport,
+    lifespan: Lifespan,
+) -> tuple[ToolServer, IdentityResolver]:
+    """A server and the resolver its tools ask who is calling. Over HTTP every request needs a
+    valid bearer token; over stdio or in memory a call without a token acts for the local user."""
+    codec = TokenCodec(settings.auth_secret())
+    identity = IdentityResolver(
+        codec, anonymous_user=None if transport == "http" else settings.mcp_local_user
+    )
+    server = ToolServer(
+        name,
+        title=name.capitalize(),
+        instructions=instructions,
+        version=VERSION,
+        lifespan=lifespan,
+        log_level=settings.mcp_log_level,
+        **(http_auth(codec) if transport == "http" else {}),
+    )
+    return server, identity
+
+
+def lifespan_state(ctx: Context) -> Any:
+    """What the server's lifespan yielded (the data source its tools use)."""
+    return ctx.request_context.lifespan_context
 
 
 def http_auth(codec: TokenCodec) -> dict[str, Any]:

@@ -4,46 +4,39 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import Field, StringConstraints
 
 from mcp_servers.common.db import create_engine
-from mcp_servers.common.identity import IdentityResolver, TokenCodec
 from mcp_servers.common.results import decode_cursor, encode_cursor, tool_result
 from mcp_servers.common.search_terms import search_terms
-from mcp_servers.common.server import ToolServer, http_auth
+from mcp_servers.common.server import (
+    READ_ONLY,
+    ToolServer,
+    Transport,
+    create_tool_server,
+    lifespan_state,
+)
 from mcp_servers.items.catalog import load_catalog
 from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
 from mcp_servers.items.repository import ItemNotFoundError, ItemRepository, SearchFilters
 from mcp_servers.items.settings import ItemsSettings
 
-Transport = Literal["stdio", "http", "memory"]
 INSTRUCTIONS = (
     "Search a product catalog by words (prefixes match: 'lam' finds 'lamp'), narrow by category, price and "
     "stock, read one item, or list the categories."
 )
 MAX_OFFSET = 10_000
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False
-)
 
 Price = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
-@dataclass(frozen=True, slots=True)
-class ItemsContext:
-    """What the server's lifespan opens and every tool call uses."""
-
-    repository: ItemRepository
-
-
 def _repository(ctx: Context) -> ItemRepository:
-    return cast(ItemsContext, ctx.request_context.lifespan_context).repository
+    return cast(ItemRepository, lifespan_state(ctx))
 
 
 def _describe(item: Item) -> str:
@@ -53,31 +46,21 @@ def _describe(item: Item) -> str:
 
 def create_items_server(settings: ItemsSettings, *, transport: Transport = "stdio") -> ToolServer:
     """Build the items server; an empty catalog is seeded when the server starts."""
-    codec = TokenCodec(settings.auth_secret())
-    identity = IdentityResolver(
-        codec, anonymous_user=None if transport == "http" else settings.mcp_local_user
-    )
 
     @asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[ItemsContext]:
+    async def lifespan(_: Any) -> AsyncIterator[ItemRepository]:
         engine = create_engine(settings.database_url)
         repository = ItemRepository(engine)
         await repository.create_tables()
         if await repository.count() == 0:
             await repository.seed(load_catalog(settings.catalog_file))
         try:
-            yield ItemsContext(repository=repository)
+            yield repository
         finally:
             await engine.dispose()
 
-    server = ToolServer(
-        "items",
-        title="Items",
-        instructions=INSTRUCTIONS,
-        version="0.1.0",
-        lifespan=lifespan,
-        log_level=settings.mcp_log_level,
-        **(http_auth(codec) if transport == "http" else {}),
+    server, identity = create_tool_server(
+        "items", instructions=INSTRUCTIONS, settings=settings, transport=transport, lifespan=lifespan
     )
 
     async def resolve_category(ctx: Context, category: str | None) -> str | None:

@@ -5,24 +5,30 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import AfterValidator, Field, StringConstraints
 
 from mcp_servers.common.db import create_engine
-from mcp_servers.common.identity import IdentityResolver, TokenCodec
 from mcp_servers.common.results import decode_cursor, encode_cursor, tool_result
-from mcp_servers.common.server import ToolServer, http_auth
+from mcp_servers.common.server import (
+    DESTRUCTIVE,
+    IDEMPOTENT,
+    READ_ONLY,
+    WRITE,
+    ToolServer,
+    Transport,
+    create_tool_server,
+    lifespan_state,
+)
 from mcp_servers.tasks.models import ChangeKind, Priority, Task, TaskChange, TaskList, TaskStatus
 from mcp_servers.tasks.repository import StatusFilter, TaskNotFoundError, TaskRepository
 from mcp_servers.tasks.settings import TasksSettings
 
-Transport = Literal["stdio", "http", "memory"]
 INSTRUCTIONS = (
     "Manage the caller's to-do list: add, list, read, update, complete, reopen and delete tasks. "
     "Task ids look like task_xxxxxxxxxxxx; list_tasks finds them."
@@ -59,29 +65,9 @@ Description = Annotated[
 DueDate = Annotated[date, Field(description="ISO 8601 date, e.g. 2026-12-24.")]
 TaskId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False
-)
-IDEMPOTENT = ToolAnnotations(
-    read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
-)
-WRITE = ToolAnnotations(
-    read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False
-)
-DESTRUCTIVE = ToolAnnotations(
-    read_only_hint=False, idempotent_hint=False, destructive_hint=True, open_world_hint=False
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TasksContext:
-    """What the server's lifespan opens and every tool call uses."""
-
-    repository: TaskRepository
-
 
 def _repository(ctx: Context) -> TaskRepository:
-    return cast(TasksContext, ctx.request_context.lifespan_context).repository
+    return cast(TaskRepository, lifespan_state(ctx))
 
 
 def _describe(task: Task) -> str:
@@ -101,29 +87,19 @@ def _changed(kind: ChangeKind, task: Task) -> CallToolResult:
 def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdio") -> ToolServer:
     """Build the tasks server. Over HTTP a bearer token is required; over stdio or in memory,
     a call without a token acts for the local user."""
-    codec = TokenCodec(settings.auth_secret())
-    identity = IdentityResolver(
-        codec, anonymous_user=None if transport == "http" else settings.mcp_local_user
-    )
 
     @asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[TasksContext]:
+    async def lifespan(_: Any) -> AsyncIterator[TaskRepository]:
         engine = create_engine(settings.database_url)
         repository = TaskRepository(engine)
         await repository.create_tables()
         try:
-            yield TasksContext(repository=repository)
+            yield repository
         finally:
             await engine.dispose()
 
-    server = ToolServer(
-        "tasks",
-        title="Tasks",
-        instructions=INSTRUCTIONS,
-        version="0.1.0",
-        lifespan=lifespan,
-        log_level=settings.mcp_log_level,
-        **(http_auth(codec) if transport == "http" else {}),
+    server, identity = create_tool_server(
+        "tasks", instructions=INSTRUCTIONS, settings=settings, transport=transport, lifespan=lifespan
     )
 
     @server.tool(annotations=WRITE)
