@@ -102,7 +102,7 @@ def transport_security(host: str, allowed_hosts: list[str]) -> TransportSecurity
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     for name in allowed_hosts:
-        hosts.append(name if ":" in name else f"{name}:*")
+        hosts.extend([name] if ":" in name else [name, f"{name}:*"])  # behind a proxy Host may lack a port
         origins.extend([f"http://{name}", f"https://{name}"])
     if host not in LOOPBACK_HOSTS and host not in ("0.0.0.0", "::") and host not in allowed_hosts:
         hosts.append(f"{host}:*")

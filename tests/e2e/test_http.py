@@ -207,3 +207,24 @@ async def test_invalid_meta_token_is_refused_despite_a_valid_bearer(
             message = await call_error(client, *call, as_user(token))
             assert message.startswith("Refused"), (kind, message)
         assert "must be a string" in await call_error(client, *call, {IDENTITY_META_KEY: 42})
+
+
+async def test_configured_public_host_names_are_served(
+    launcher: Launcher, raw: httpx2.AsyncClient, codec: TokenCodec, tmp_path: Path
+) -> None:
+    """MCP_ALLOWED_HOSTS lets the server answer behind a real host name; other names stay refused."""
+    env = server_env(tmp_path, MCP_ALLOWED_HOSTS="tasks.internal, api.example.com:8443")
+    server = launcher.http("tasks-mcp", env)
+    auth = {"Authorization": f"Bearer {codec.mint('alice')}"}
+    for host in (
+        "tasks.internal",
+        f"tasks.internal:{server.url.split(':')[2].split('/')[0]}",
+        "api.example.com:8443",
+    ):
+        response = await raw.post(server.url, json=TOOLS_LIST, headers=RAW_HEADERS | auth | {"Host": host})
+        assert response.status_code == 200, (host, response.status_code, response.text)
+        assert "add_task" in response.text
+    refused = await raw.post(
+        server.url, json=TOOLS_LIST, headers=RAW_HEADERS | auth | {"Host": "api.example.com:80"}
+    )
+    assert refused.status_code == 421
