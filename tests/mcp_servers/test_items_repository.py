@@ -316,3 +316,25 @@ async def test_numbers_split_like_the_query(repo: ItemRepository, catalog: list[
     expected = {p["id"] for p in catalog if has_word("3", *searchable(p)) and has_word("5", *searchable(p))}
     assert expected
     assert set(await search_all(repo, search_terms("3.5"))) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{}", "valid list"),
+        ("not json", "not a valid catalog"),
+        ('[{"id": "x"}]', "name"),
+        (
+            '[{"id": "x", "name": "n", "description": "", "category": "c", "price": -1, "stock": 1, '
+            '"tags": [], "rating": 4}]',
+            "price",
+        ),
+    ],
+)
+def test_a_bad_catalog_file_is_named_in_a_clear_error(tmp_path: Path, content: str, problem: str) -> None:
+    """A malformed ITEMS_CATALOG_FILE stops the seed with a message naming the file and the problem."""
+    path = tmp_path / "catalog.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=problem) as caught:
+        load_catalog(path)
+    assert str(path) in str(caught.value)
