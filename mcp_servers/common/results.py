@@ -35,13 +35,14 @@ def encode_cursor(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, keys: set[str]) -> dict[str, Any]:
-    """The payload of a cursor made by `encode_cursor`; a `ToolError` if it was not one of ours."""
+def decode_cursor(cursor: str, *, key: str) -> int:
+    """The position stored by `encode_cursor({key: n})`; a `ToolError` if the cursor is not one of ours."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         payload = None
-    if not isinstance(payload, dict) or set(payload) != keys:
+    position = payload.get(key) if isinstance(payload, dict) and set(payload) == {key} else None
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise ToolError("The cursor is not valid: pass the next_cursor from a previous result, or omit it.")
-    return payload
+    return position

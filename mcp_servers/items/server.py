@@ -93,14 +93,11 @@ def create_items_server(settings: ItemsSettings, *, transport: Transport = "stdi
         identity.user_id(ctx)
         if min_price is not None and max_price is not None and min_price > max_price:
             raise ToolError(f"min_price ({min_price}) is above max_price ({max_price}).")
-        offset = 0
-        if cursor:
-            position = decode_cursor(cursor, keys={"offset"})["offset"]
-            if not isinstance(position, int) or not 0 <= position <= MAX_OFFSET:
-                raise ToolError(
-                    "The cursor is not valid: pass the next_cursor from a previous result, or omit it."
-                )
-            offset = position
+        offset = decode_cursor(cursor, key="offset") if cursor else 0
+        if offset > MAX_OFFSET:
+            raise ToolError(
+                "The cursor is not valid: pass the next_cursor from a previous result, or omit it."
+            )
         filters = SearchFilters(
             category=await resolve_category(ctx, category),
             min_price=min_price,

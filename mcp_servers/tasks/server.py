@@ -125,7 +125,9 @@ def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdi
         ctx: Context,
         status: StatusFilter = "all",
         query: Annotated[
-            str, StringConstraints(max_length=500), Field(description="Text to find in title or description.")
+            str,
+            StringConstraints(max_length=500),
+            Field(description="Words to find in title or description; the last may be partial."),
         ]
         | None = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")] = 20,
@@ -134,27 +136,20 @@ def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdi
     ) -> Annotated[CallToolResult, TaskList]:
         """List the caller's tasks, newest first: status all|pending|completed, optional text query, paged."""
         owner = identity.user_id(ctx)
-        after = None
-        if cursor:
-            position = decode_cursor(cursor, keys={"after"})["after"]
-            if not isinstance(position, int):
-                raise ToolError(
-                    "The cursor is not valid: pass the next_cursor from a previous result, or omit it."
-                )
-            after = position
+        after = decode_cursor(cursor, key="after") if cursor else None
         query = (query or "").replace("\x00", "").strip() or None
         page = await _repository(ctx).list(owner=owner, status=status, query=query, limit=limit, after=after)
         next_cursor = encode_cursor({"after": page.next_after}) if page.next_after is not None else None
         result = TaskList(tasks=page.tasks, total=page.total, next_cursor=next_cursor)
-        shown = "; ".join(_describe(task) for task in page.tasks[:5])
-        more = (
-            f" and {page.total - min(5, len(page.tasks))} more"
-            if page.total > min(5, len(page.tasks))
-            else ""
-        )
         label = "" if status == "all" else f"{status} "
-        summary = f"{page.total} {label}task(s) found" + (f": {shown}{more}." if shown else ".")
-        return tool_result(result, summary)
+        summary = f"{page.total} {label}task(s) found"
+        if page.tasks:
+            shown = page.tasks[:5]
+            rest = page.total - len(shown)
+            summary += (
+                ": " + "; ".join(_describe(task) for task in shown) + (f" and {rest} more" if rest else "")
+            )
+        return tool_result(result, summary + ".")
 
     @server.tool(annotations=READ_ONLY)
     async def get_task(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, Task]:
