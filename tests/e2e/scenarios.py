@@ -37,7 +37,7 @@ TASKS_TOOLS = {
 ITEMS_TOOLS = {"search_items", "get_item", "list_categories"}
 READ_ONLY = {"list_tasks", "get_task"} | ITEMS_TOOLS
 IDEMPOTENT = READ_ONLY | {"complete_task", "reopen_task"}
-NOT_IDEMPOTENT = {"add_task", "update_task"}
+NOT_IDEMPOTENT = {"add_task", "update_task", "delete_task"}
 DESTRUCTIVE = {"delete_task"}
 
 
