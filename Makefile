@@ -14,11 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start both MCP servers over streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them.
+## Start the ChatKit backend (:8000, local mode, offline model) and both MCP servers over
+## streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them all.
 run: install
 	@mkdir -p data
-	@echo "Mint a token for a client with: $(BIN)/tasks-mcp token --user alice"
+	@echo "ChatKit endpoint: http://127.0.0.1:8000/chatkit   MCP token: $(BIN)/tasks-mcp token --user alice"
 	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/chatkit-backend --port 8000 & \
 	$(BIN)/tasks-mcp --transport http --port 8101 & \
 	$(BIN)/items-mcp --transport http --port 8102 & \
 	wait
@@ -39,6 +41,7 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python -m bench.chatkit_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

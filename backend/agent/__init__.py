@@ -1,0 +1,1 @@
+"""The agent side of the backend: models and the agent that answers in a thread."""

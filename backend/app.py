@@ -1,0 +1,164 @@
+"""The FastAPI app: `POST /chatkit`, direct uploads, health and readiness, CORS and body limits."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from agents import Agent
+from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
+from chatkit.types import ChatKitReq
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import TypeAdapter, ValidationError
+
+from backend.agent.assistant import create_assistant
+from backend.auth import Authenticator, AuthError
+from backend.chat_server import ChatServer
+from backend.context import RequestContext
+from backend.db import create_engine
+from backend.request_checks import RequestRejected, check_request
+from backend.settings import BackendSettings
+from backend.store import SqlStore
+
+logger = logging.getLogger(__name__)
+# Parse once per request with an adapter built here: the SDK's process() builds one per call (~2 ms).
+REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the configured limit (413)."""
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error body every refusal uses."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def origin_regex(origins: list[str]) -> str:
+    """CORS origins as one regex; `*` stands for any port (`http://localhost:*`) or any subdomain."""
+    patterns = [re.escape(origin).replace(r"\*", "[^/]*") for origin in origins]
+    return "^(" + "|".join(patterns) + ")$" if patterns else "^$"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refusing more than `limit` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problems of a request that does not parse, without echoing its content."""
+    problems = []
+    for detail in exc.errors(include_url=False, include_input=False)[:3]:
+        where = ".".join(str(part) for part in detail["loc"]) or "body"
+        problems.append(f"{where}: {detail['msg']}")
+    return "Invalid ChatKit request: " + "; ".join(problems)
+
+
+def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | None = None) -> FastAPI:
+    """The backend app; `agent` replaces the default assistant (tests use a scripted model)."""
+    settings = settings or BackendSettings()
+    authenticator = Authenticator(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        store = SqlStore(
+            engine, public_base_url=settings.public_base_url, max_upload_bytes=settings.max_upload_bytes
+        )
+        await store.create_tables()
+        app.state.store = store
+        app.state.chat = ChatServer(store, agent or create_assistant(), history_items=settings.history_items)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="ChatKit backend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=origin_regex(settings.cors_allow_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+
+    async def authenticate(request: Request) -> RequestContext:
+        return await authenticator.authenticate(request.headers.get("authorization"))
+
+    @app.exception_handler(AuthError)
+    async def _unauthorized(_: Request, exc: AuthError) -> JSONResponse:
+        return error(401, "unauthorized", f"Authentication failed: {exc}.", {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, __: BodyTooLarge) -> JSONResponse:
+        return error(413, "too_large", "The request body is too large.")
+
+    @app.exception_handler(RequestRejected)
+    async def _rejected(_: Request, exc: RequestRejected) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, __: NotFoundError) -> JSONResponse:
+        return error(404, "not_found", "Not found.")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return error(500, "internal", "The server could not handle this request.")
+
+    async def chatkit(request: Request) -> Response:
+        context = await authenticate(request)
+        body = await read_body(request, settings.max_request_bytes)
+        try:
+            parsed = REQUEST.validate_json(body)
+        except ValidationError as exc:
+            return error(400, "invalid_request", describe(exc))
+        chat: ChatServer = request.app.state.chat
+        await check_request(parsed, chat.store, context, max_upload_bytes=settings.max_upload_bytes)
+        try:
+            result = await chat.handle(parsed, context)
+        except ValueError as exc:  # the SDK's own argument checks (attachment size, titles...)
+            return error(400, "invalid_request", str(exc))
+        if isinstance(result, StreamingResult):
+            return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+        return Response(content=result.json, media_type="application/json")
+
+    app.add_api_route("/chatkit", chatkit, methods=["POST"])
+    app.add_api_route("/chatkit/api", chatkit, methods=["POST"])
+
+    @app.post("/chatkit/upload/{attachment_id}")
+    async def upload(attachment_id: str, request: Request) -> Response:
+        context = await authenticate(request)
+        content = await read_body(request, settings.max_upload_bytes)
+        store: SqlStore = request.app.state.store
+        attachment = await store.save_upload(attachment_id, content, context)
+        return Response(attachment.model_dump_json(exclude_none=True), media_type="application/json")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await request.app.state.store.ping()
+        except Exception as exc:  # any failure means "not ready", never a crash
+            logger.warning("Readiness check failed: %r", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app

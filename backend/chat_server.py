@@ -1,0 +1,91 @@
+"""The ChatKit server: routes parsed requests, answers with the agent, keeps titles and feedback."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from agents import Agent, Runner
+from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.types import (
+    AttachmentsDeleteReq,
+    ChatKitReq,
+    FeedbackKind,
+    ThreadItem,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTextContent,
+    is_streaming_req,
+)
+
+from backend.agent.history import HistoryConverter
+from backend.context import RequestContext
+from backend.store import SqlStore
+
+TITLE_WORDS = 6
+TITLE_CHARS = 60
+
+
+def title_from(message: UserMessageItem) -> str | None:
+    """A thread title from the first words of a user message."""
+    text = " ".join(part.text for part in message.content if isinstance(part, UserMessageTextContent))
+    words = re.sub(r"\s+", " ", text).strip().split(" ")
+    title = " ".join(words[:TITLE_WORDS])[:TITLE_CHARS].strip()
+    if not title:
+        return None
+    return title + ("…" if len(words) > TITLE_WORDS or len(title) == TITLE_CHARS else "")
+
+
+class ChatServer(ChatKitServer[RequestContext]):
+    """ChatKit on our Store and agent. Requests arrive parsed and checked (see `request_checks`)."""
+
+    def __init__(self, store: SqlStore, agent: Agent[Any], *, history_items: int) -> None:
+        super().__init__(store=store, attachment_store=store)
+        self.sql_store = store
+        self.agent = agent
+        self.history_items = history_items
+        self.converter = HistoryConverter()
+
+    async def handle(
+        self, request: ChatKitReq, context: RequestContext
+    ) -> StreamingResult | NonStreamingResult:
+        """`process()` for an already parsed request (the SDK's `process()` re-parses every call)."""
+        if is_streaming_req(request):
+            return StreamingResult(self._process_streaming(request, context))
+        if isinstance(request, AttachmentsDeleteReq):
+            # The SDK deletes through the attachment store and then the store: both are ours.
+            await self.sql_store.delete_attachment(request.params.attachment_id, context)
+            return NonStreamingResult(b"{}")
+        return NonStreamingResult(await self._process_non_streaming(request, context))
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: RequestContext
+    ) -> None:
+        """Keep the partial reply (the SDK's behaviour), shielded from the cancellation in progress."""
+        with anyio.CancelScope(shield=True):
+            await super().handle_stream_cancelled(thread, pending_items, context)
+
+    async def respond(
+        self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Run the agent on the newest items of the thread and stream its answer."""
+        if thread.title is None and input_user_message is not None:
+            thread.title = title_from(input_user_message)  # the SDK sends it as thread.updated
+        page = await self.store.load_thread_items(thread.id, None, self.history_items, "desc", context)
+        history = list(reversed(page.data))
+        agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+        result = Runner.run_streamed(
+            self.agent, await self.converter.to_agent_input(history), context=agent_context
+        )
+        async for event in stream_agent_response(agent_context, result):
+            yield event
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
+    ) -> None:
+        """Persist feedback on the caller's items."""
+        await self.sql_store.save_feedback(thread_id, item_ids, feedback, context)

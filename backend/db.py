@@ -1,0 +1,102 @@
+"""The backend's database engine: SQLite (WAL, busy timeout, foreign keys) or Postgres.
+
+Postgres goes through asyncpg. SQLite statements on this store take tens of microseconds, while
+each await through aiosqlite's worker thread costs ~0.1 ms and one store call makes several of
+them (~0.7 ms a call, most of a chat turn). So SQLite runs inline on the event-loop thread
+through `InlineSqliteEngine`, the subset of `AsyncEngine` the store uses. One backend process
+owns a SQLite file; several processes should share Postgres instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    """Whether the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+class InlineConnection:
+    """An `AsyncConnection` look-alike whose awaits run the statement right away, on this thread."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.sync_connection = connection
+
+    async def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        """Run a statement; the result is already complete."""
+        return self.sync_connection.execute(statement, parameters, **kwargs)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
+        """Run raw SQL."""
+        return self.sync_connection.exec_driver_sql(statement, parameters)
+
+    async def run_sync(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `function(sync_connection, ...)`."""
+        return function(self.sync_connection, *args, **kwargs)
+
+    async def commit(self) -> None:
+        self.sync_connection.commit()
+
+    async def rollback(self) -> None:
+        self.sync_connection.rollback()
+
+
+class InlineSqliteEngine:
+    """The part of `AsyncEngine` the store uses, over a synchronous SQLite engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.sync_engine = engine
+        self.dialect = engine.dialect
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[InlineConnection]:
+        """A connection from the pool."""
+        with self.sync_engine.connect() as connection:
+            yield InlineConnection(connection)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[InlineConnection]:
+        """A connection in a transaction, committed on success."""
+        with self.sync_engine.begin() as connection:
+            yield InlineConnection(connection)
+
+    def execution_options(self, **options: Any) -> InlineSqliteEngine:
+        return InlineSqliteEngine(self.sync_engine.execution_options(**options))
+
+    async def dispose(self) -> None:
+        self.sync_engine.dispose()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The engine for `url`; a SQLite file gets its directory, WAL, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_sync_engine(parsed.set(drivername="sqlite+pysqlite"), **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return cast(AsyncEngine, InlineSqliteEngine(engine))

@@ -1,0 +1,134 @@
+"""Checks made before `process()`: a streaming request must fail as a 4xx, not as an empty 200.
+
+Every id a request names must belong to the caller (404 otherwise, the same answer as for an id
+that does not exist), and requests this server does not support are refused with a clear 400.
+"""
+
+from __future__ import annotations
+
+from chatkit.store import NotFoundError, Store
+from chatkit.types import (
+    AttachmentsCreateReq,
+    AttachmentsDeleteReq,
+    ChatKitReq,
+    ClientToolCallItem,
+    InputTranscribeReq,
+    ItemsFeedbackReq,
+    ItemsListReq,
+    StructuredInputItem,
+    ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    ThreadsCustomActionReq,
+    ThreadsDeleteReq,
+    ThreadsGetByIdReq,
+    ThreadsListReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsSyncCustomActionReq,
+    ThreadsUpdateReq,
+    UserMessageItem,
+)
+
+from backend.context import RequestContext
+
+
+class RequestRejected(Exception):
+    """A request refused before processing, with the HTTP status and a message a person can act on."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _not_found(what: str, ident: str) -> RequestRejected:
+    return RequestRejected(404, "not_found", f"No {what} with id '{ident}'.")
+
+
+async def check_request(
+    request: ChatKitReq, store: Store[RequestContext], context: RequestContext, *, max_upload_bytes: int
+) -> None:
+    """Raise `RequestRejected` unless the caller may make this request now."""
+    match request:
+        case ThreadsCreateReq():
+            await _attachments(store, request.params.input.attachments, context)
+        case ThreadsAddUserMessageReq():
+            await _thread(store, request.params.thread_id, context)
+            await _attachments(store, request.params.input.attachments, context)
+        case ThreadsGetByIdReq() | ThreadsUpdateReq() | ThreadsDeleteReq():
+            await _thread(store, request.params.thread_id, context)
+        case ItemsListReq():
+            await _thread(store, request.params.thread_id, context)
+            if request.params.after:
+                await _item(store, request.params.thread_id, request.params.after, context)
+        case ItemsFeedbackReq():
+            await _thread(store, request.params.thread_id, context)
+            for item_id in request.params.item_ids:
+                await _item(store, request.params.thread_id, item_id, context)
+        case ThreadsRetryAfterItemReq():
+            await _thread(store, request.params.thread_id, context)
+            item = await _item(store, request.params.thread_id, request.params.item_id, context)
+            if not isinstance(item, UserMessageItem):
+                raise RequestRejected(400, "invalid_request", "Retry is only possible after a user message.")
+        case ThreadsAddClientToolOutputReq():
+            await _thread(store, request.params.thread_id, context)
+            last = await store.load_thread_items(request.params.thread_id, None, 1, "desc", context)
+            if not (
+                last.data
+                and isinstance(last.data[0], ClientToolCallItem)
+                and last.data[0].status == "pending"
+            ):
+                raise RequestRejected(400, "invalid_request", "No client tool call is waiting for output.")
+        case ThreadsAddStructuredInputReq():
+            await _thread(store, request.params.thread_id, context)
+            item = await _item(store, request.params.thread_id, request.params.item_id, context)
+            if not (isinstance(item, StructuredInputItem) and item.status == "pending"):
+                raise RequestRejected(
+                    400, "invalid_request", "That item is not a question waiting for an answer."
+                )
+        case ThreadsCustomActionReq() | ThreadsSyncCustomActionReq():
+            await _thread(store, request.params.thread_id, context)
+            if request.params.item_id:
+                await _item(store, request.params.thread_id, request.params.item_id, context)
+            raise RequestRejected(400, "unsupported", "This server defines no widget actions yet.")
+        case AttachmentsCreateReq():
+            params = request.params
+            if not params.name.strip() or not params.mime_type.strip():
+                raise RequestRejected(400, "invalid_request", "An attachment needs a name and a MIME type.")
+            if not 0 < params.size <= max_upload_bytes:
+                raise RequestRejected(
+                    413, "too_large", f"Attachments are limited to {max_upload_bytes} bytes."
+                )
+        case AttachmentsDeleteReq():
+            await _attachments(store, [request.params.attachment_id], context)
+        case InputTranscribeReq():
+            raise RequestRejected(400, "unsupported", "Speech transcription is not supported by this server.")
+        case ThreadsListReq():
+            if request.params.after:
+                await _thread(store, request.params.after, context)
+
+
+async def _thread(store: Store[RequestContext], thread_id: str, context: RequestContext) -> None:
+    try:
+        await store.load_thread(thread_id, context)
+    except NotFoundError:
+        raise _not_found("thread", thread_id) from None
+
+
+async def _item(
+    store: Store[RequestContext], thread_id: str, item_id: str, context: RequestContext
+) -> object:
+    try:
+        return await store.load_item(thread_id, item_id, context)
+    except NotFoundError:
+        raise _not_found("item", item_id) from None
+
+
+async def _attachments(
+    store: Store[RequestContext], attachment_ids: list[str], context: RequestContext
+) -> None:
+    for attachment_id in attachment_ids:
+        try:
+            await store.load_attachment(attachment_id, context)
+        except NotFoundError:
+            raise _not_found("attachment", attachment_id) from None

@@ -1,0 +1,5 @@
+"""The persistent ChatKit Store: threads, items, attachments and feedback on SQLite or Postgres."""
+
+from backend.store.store import SqlStore
+
+__all__ = ["SqlStore"]

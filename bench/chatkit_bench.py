@@ -1,0 +1,196 @@
+"""ChatKit protocol server figures: page latency, turn latency against a bare SSE floor, and load.
+
+1. `items.list` and `threads.list` page latency at 1k and 100k items/threads (in process, ASGI).
+2. `threads.create` with the offline model over HTTP on loopback (uvicorn, SQLite, auth on): time
+   to first SSE byte and to last byte, beside a bare FastAPI endpoint streaming as many SSE events.
+3. 50 concurrent clients creating threads for 20 s: turns/s, p90, errors, backend peak RSS.
+
+Usage: python bench/chatkit_bench.py [--skip-pages] [--seconds 20] [--clients 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+import jwt
+import psutil
+
+SECRET = "bench-secret-for-end-user-tokens-0123456789abcdef"
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).parent
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values):7.2f} ms   p90 {percentile(values, 0.9):7.2f} ms"
+
+
+def token(user: str) -> str:
+    return jwt.encode({"sub": user, "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            return
+
+
+async def start(command: list[str], env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(*command, env=env, stderr=subprocess.DEVNULL)
+    await wait_for_port(port)
+    return process
+
+
+CREATE = json.dumps(
+    {"type": "threads.create", "params": {"input": {"content": [{"type": "input_text", "text": "hello"}],
+                                                     "attachments": [], "inference_options": {}}}}
+).encode()  # fmt: skip
+
+
+async def timed_stream(
+    http: httpx2.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[float, float, int]:
+    """(ms to first byte, ms to last byte, SSE frames) of one streamed POST."""
+    start = time.perf_counter()
+    first, frames = 0.0, 0
+    async with http.stream("POST", url, content=body, headers=headers) as response:
+        assert response.status_code == 200, response.status_code
+        async for chunk in response.aiter_bytes():
+            if not first:
+                first = time.perf_counter()
+            frames += chunk.count(b"\n\n")
+    return (first - start) * 1000, (time.perf_counter() - start) * 1000, frames
+
+
+async def turn_latency(rounds: int, env: dict[str, str]) -> None:
+    backend_port, floor_port = free_port(), free_port()
+    backend = await start([str(BIN / "chatkit-backend"), "--port", str(backend_port)], env, backend_port)
+    headers = {"Authorization": f"Bearer {token('bench')}", "Content-Type": "application/json"}
+    try:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            url = f"http://127.0.0.1:{backend_port}/chatkit"
+            _, _, frames = await timed_stream(http, url, CREATE, headers)
+            floor = await start(
+                [sys.executable, str(HERE / "sse_floor.py"), str(floor_port), str(frames)], env, floor_port
+            )
+            try:
+                floor_url = f"http://127.0.0.1:{floor_port}/"
+                ours_first, ours_last, floor_first, floor_last = [], [], [], []
+                for _ in range(10):  # warm up both
+                    await timed_stream(http, url, CREATE, headers)
+                    await timed_stream(http, floor_url, b"{}", headers)
+                for _ in range(rounds):
+                    first, last, _ = await timed_stream(http, url, CREATE, headers)
+                    ours_first.append(first)
+                    ours_last.append(last)
+                    first, last, _ = await timed_stream(http, floor_url, b"{}", headers)
+                    floor_first.append(first)
+                    floor_last.append(last)
+            finally:
+                floor.terminate()
+                await floor.wait()
+        print(f"  threads.create ({frames} SSE events), {rounds} turns over HTTP on loopback")
+        print(f"    first byte  ours  {summary(ours_first)}   floor {summary(floor_first)}")
+        print(f"    last byte   ours  {summary(ours_last)}   floor {summary(floor_last)}")
+        first_ratio = statistics.median(ours_first) / statistics.median(floor_first)
+        last_ratio = statistics.median(ours_last) / statistics.median(floor_last)
+        print(f"    ratio ours/floor (median): first byte {first_ratio:.1f}x, last byte {last_ratio:.1f}x")
+    finally:
+        backend.terminate()
+        await backend.wait()
+
+
+async def load(clients: int, seconds: float, env: dict[str, str]) -> None:
+    port = free_port()
+    backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], env, port)
+    process = psutil.Process(backend.pid)
+    peak_rss = 0
+    latencies: list[float] = []
+    errors = 0
+    url = f"http://127.0.0.1:{port}/chatkit"
+    stop_at = time.monotonic() + seconds
+
+    async def client(index: int) -> None:
+        nonlocal errors
+        headers = {"Authorization": f"Bearer {token(f'user-{index}')}", "Content-Type": "application/json"}
+        async with httpx2.AsyncClient(timeout=60) as http:
+            while time.monotonic() < stop_at:
+                try:
+                    _, last, frames = await timed_stream(http, url, CREATE, headers)
+                    latencies.append(last)
+                    errors += frames < 5
+                except Exception:  # count, never stop the run
+                    errors += 1
+
+    async def sample_rss() -> None:
+        nonlocal peak_rss
+        while time.monotonic() < stop_at:
+            peak_rss = max(peak_rss, process.memory_info().rss)
+            await asyncio.sleep(0.2)
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(sample_rss(), *(client(index) for index in range(clients)))
+        elapsed = time.monotonic() - started
+        rate = len(latencies) / elapsed
+        print(f"  {clients} concurrent clients for {seconds:.0f} s: {rate:.0f} turns/s, {summary(latencies)}")
+        print(f"    errors {errors}, backend peak RSS {peak_rss / 2**20:.0f} MiB")
+    finally:
+        backend.terminate()
+        await backend.wait()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=50)
+    options = parser.parse_args()
+    if not options.skip_pages:
+        from bench.chatkit_pages import page_latency
+
+        await page_latency()
+    with tempfile.TemporaryDirectory() as directory:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{directory}/chat.db",
+            "AUTH_JWT_SECRET": SECRET,
+        }
+        print("\n== turn latency ==")
+        await turn_latency(options.rounds, env)
+        print("\n== load ==")
+        await load(options.clients, options.seconds, env)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
