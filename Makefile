@@ -40,7 +40,7 @@ test: lint typecheck
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/search_bench.py
+	$(BIN)/python -m bench.search_bench
 	$(BIN)/python -m bench.chatkit_bench
 
 clean:

@@ -6,7 +6,7 @@ frequent single term on its own, beside floors measured in the same run:
   match, join, count), on the same database through the same driver;
 - over HTTP, `list_categories` (answered from memory: MCP + HTTP + auth overhead only).
 
-Usage: python bench/search_bench.py [--sizes 1000,10000,100000] [--rounds 20]
+Usage: python -m bench.search_bench [--sizes 1000,10000,100000] [--rounds 20]
 Databases are kept under ./data/bench/ and reused by later runs.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import text
 
+from bench.support import free_port, summary, wait_for_port
 from mcp_servers.common.db import create_engine
 from mcp_servers.common.identity import TokenCodec
 from mcp_servers.common.search_terms import STOPWORDS, search_terms
@@ -83,15 +83,6 @@ MIX = [
 ]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def summary(values: list[float]) -> str:
-    return f"median {statistics.median(values):7.2f} ms   p90 {percentile(values, 0.9):7.2f} ms"
-
-
 async def timed(call: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
     await call()  # warm caches and connections
     samples = []
@@ -105,19 +96,6 @@ async def timed(call: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
 def remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-async def wait_for_port(port: int, deadline: float) -> None:
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)
-        else:
-            writer.close()
-            return
 
 
 async def catalog(size: int) -> tuple[str, ItemRepository, Any]:
@@ -178,12 +156,6 @@ async def in_process(repository: ItemRepository, engine: Any, frequent: str, rou
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def over_http(url: str, frequent: str, rounds: int) -> None:
     port = free_port()
     env = {**os.environ, "ITEMS_DATABASE_URL": url, "MCP_AUTH_SECRET": SECRET}
@@ -199,7 +171,7 @@ async def over_http(url: str, frequent: str, rounds: int) -> None:
     try:
         token = TokenCodec(SECRET).mint("bench", ttl_seconds=3600)
         endpoint = f"http://127.0.0.1:{port}/mcp"
-        await wait_for_port(port, time.monotonic() + 60)
+        await wait_for_port(port)
         async with (
             httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
             Client(streamable_http_client(endpoint, http_client=http)) as client,
