@@ -26,7 +26,7 @@ EVENTS = TypeAdapter[ThreadStreamEvent](ThreadStreamEvent)
 def user_token(user: str, **claims: Any) -> str:
     """An end-user token the test app accepts (claims override the defaults)."""
     now = int(time.time())
-    payload = {"sub": user, "aud": AUDIENCE, "iss": ISSUER, "iat": now, "exp": now + 300} | claims
+    payload = {"sub": user, "aud": AUDIENCE, "iss": ISSUER, "iat": now, "exp": now + 6 * 3600} | claims
     return jwt.encode(payload, AUTH_SECRET, algorithm="HS256")
 
 

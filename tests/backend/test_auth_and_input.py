@@ -23,7 +23,7 @@ from backend.settings import BackendSettings
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
 
 LIST = {"type": "threads.list", "params": {}}
-SOON = int(time.time()) + 600
+SOON = int(time.time()) + 6 * 3600  # built at import: valid for the whole session
 CLAIMS = {"sub": "alice", "aud": AUDIENCE, "iss": ISSUER, "exp": SOON}
 
 

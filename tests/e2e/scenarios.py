@@ -49,7 +49,7 @@ def as_user(token: str) -> dict[str, Any]:
 def bad_tokens() -> dict[str, str]:
     """Tokens that are present but must never be trusted, by what is wrong with them."""
     now = int(time.time())
-    claims = {"sub": "mallory", "aud": AUDIENCE, "iat": now, "exp": now + 300}
+    claims = {"sub": "mallory", "aud": AUDIENCE, "iat": now, "exp": now + 6 * 3600}
     return {
         "forged": jwt.encode(claims, "another-secret-of-the-same-length-0123456789ab", "HS256"),
         "expired": TokenCodec(SECRET).mint("mallory", ttl_seconds=-120),

@@ -21,8 +21,9 @@ def forge(claims: dict[str, Any], *, key: str = SECRET, algorithm: str = "HS256"
 
 
 def valid_claims(**overrides: Any) -> dict[str, Any]:
+    """Claims that pass, but for `overrides`; built at import, so valid for the whole session."""
     now = int(time.time())
-    return {"sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 60} | overrides
+    return {"sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 6 * 3600} | overrides
 
 
 def test_minted_token_names_its_user(codec: TokenCodec) -> None:
