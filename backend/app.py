@@ -148,6 +148,14 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         attachment = await store.save_upload(attachment_id, content, context)
         return Response(attachment.model_dump_json(exclude_none=True), media_type="application/json")
 
+    @app.get("/chatkit/attachments/{attachment_id}")
+    async def download(attachment_id: str, request: Request) -> Response:
+        context = await authenticate(request)
+        store: SqlStore = request.app.state.store
+        attachment, content = await store.load_upload(attachment_id, context)
+        headers = {"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"}
+        return Response(content, media_type=attachment.mime_type, headers=headers)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}

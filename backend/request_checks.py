@@ -32,6 +32,8 @@ from chatkit.types import (
 
 from backend.context import RequestContext
 
+MAX_TITLE_CHARS = 200
+
 
 class RequestRejected(Exception):
     """A request refused before processing, with the HTTP status and a message a person can act on."""
@@ -55,7 +57,13 @@ async def check_request(
         case ThreadsAddUserMessageReq():
             await _thread(store, request.params.thread_id, context)
             await _attachments(store, request.params.input.attachments, context)
-        case ThreadsGetByIdReq() | ThreadsUpdateReq() | ThreadsDeleteReq():
+        case ThreadsUpdateReq():
+            if len(request.params.title) > MAX_TITLE_CHARS:
+                raise RequestRejected(
+                    400, "invalid_request", f"Titles are limited to {MAX_TITLE_CHARS} characters."
+                )
+            await _thread(store, request.params.thread_id, context)
+        case ThreadsGetByIdReq() | ThreadsDeleteReq():
             await _thread(store, request.params.thread_id, context)
         case ItemsListReq():
             await _thread(store, request.params.thread_id, context)

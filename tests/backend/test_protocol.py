@@ -106,6 +106,10 @@ async def test_threads_list_pages_newest_first(alice: ChatKitClient) -> None:
 async def test_update_and_delete_a_thread(alice: ChatKitClient) -> None:
     """threads.update renames (persisted); threads.delete removes the thread and its items."""
     thread_id, _ = await alice.create_thread("to be renamed")
+    too_long = await alice.post(
+        {"type": "threads.update", "params": {"thread_id": thread_id, "title": "x" * 201}}
+    )
+    assert too_long.status_code == 400
     renamed = await alice.call("threads.update", thread_id=thread_id, title="Groceries")
     assert renamed["title"] == "Groceries"
     assert (await alice.call("threads.get_by_id", thread_id=thread_id))["title"] == "Groceries"
@@ -166,7 +170,12 @@ async def test_attachments_create_upload_use_and_delete(
         e.item for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, UserMessageItem)
     )
     assert [attachment.id for attachment in user.attachments] == [created["id"]]
+    downloaded = await http.get(f"/chatkit/attachments/{created['id']}", headers=alice.headers)
+    assert (downloaded.status_code, downloaded.content) == (200, b"hello notes")
+    assert downloaded.headers["content-type"].startswith("text/plain")
+    assert (await http.get(f"/chatkit/attachments/{created['id']}")).status_code == 401
     assert await alice.call("attachments.delete", attachment_id=created["id"]) == {}
+    assert (await http.get(f"/chatkit/attachments/{created['id']}", headers=alice.headers)).status_code == 404
     again = await alice.post({"type": "attachments.delete", "params": {"attachment_id": created["id"]}})
     assert again.status_code == 404
 
