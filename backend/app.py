@@ -18,10 +18,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from backend.agent.assistant import create_assistant
+from backend.agent.tool_events import ToolEvents
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
 from backend.context import RequestContext
 from backend.db import create_engine
+from backend.mcp.config import load_mcp_config
+from backend.mcp.hub import McpHub
 from backend.request_checks import RequestRejected, check_request
 from backend.settings import BackendSettings
 from backend.store import SqlStore
@@ -81,11 +84,21 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             engine, public_base_url=settings.public_base_url, max_upload_bytes=settings.max_upload_bytes
         )
         await store.create_tables()
-        app.state.store = store
-        app.state.chat = ChatServer(store, agent or create_assistant(), history_items=settings.history_items)
+        events = ToolEvents(settings.mcp_auth_secret.get_secret_value())
+        hub = None
+        if settings.mcp_config is not None:
+            configs = load_mcp_config(settings.mcp_config, settings.mcp_environment())
+            hub = McpHub(configs, meta_resolver=events.identity, data_extractor=events.widget)
+            await hub.start()
+        app.state.store, app.state.hub = store, hub
+        app.state.chat = ChatServer(
+            store, agent or create_assistant(), history_items=settings.history_items, hub=hub, events=events
+        )
         try:
             yield
         finally:
+            if hub is not None:
+                await hub.close()
             await engine.dispose()
 
     app = FastAPI(title="ChatKit backend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -162,11 +175,18 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
+        database = "ok"
         try:
             await request.app.state.store.ping()
         except Exception as exc:  # any failure means "not ready", never a crash
             logger.warning("Readiness check failed: %r", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            database = "unreachable"
+        hub: McpHub | None = request.app.state.hub
+        if hub is not None:
+            await hub.servers()  # give a server that went down its retry
+        mcp = hub.status() if hub is not None else {}
+        ready = database == "ok" and all(state == "ok" for state in mcp.values())
+        body = {"status": "ok" if ready else "unavailable", "database": database, "mcp": mcp}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

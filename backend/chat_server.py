@@ -23,7 +23,9 @@ from chatkit.types import (
 )
 
 from backend.agent.history import HistoryConverter
+from backend.agent.tool_events import ToolEvents
 from backend.context import RequestContext
+from backend.mcp.hub import McpHub
 from backend.store import SqlStore
 
 TITLE_WORDS = 6
@@ -43,11 +45,21 @@ def title_from(message: UserMessageItem) -> str | None:
 class ChatServer(ChatKitServer[RequestContext]):
     """ChatKit on our Store and agent. Requests arrive parsed and checked (see `request_checks`)."""
 
-    def __init__(self, store: SqlStore, agent: Agent[Any], *, history_items: int) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        agent: Agent[Any],
+        *,
+        history_items: int,
+        hub: McpHub | None = None,
+        events: ToolEvents | None = None,
+    ) -> None:
         super().__init__(store=store, attachment_store=store)
         self.sql_store = store
         self.agent = agent
         self.history_items = history_items
+        self.hub = hub
+        self.events = events
         self.converter = HistoryConverter()
 
     async def handle(
@@ -78,8 +90,10 @@ class ChatServer(ChatKitServer[RequestContext]):
         page = await self.store.load_thread_items(thread.id, None, self.history_items, "desc", context)
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+        servers = await self.hub.servers() if self.hub else []
+        agent = self.agent.clone(mcp_servers=servers) if servers else self.agent
         result = Runner.run_streamed(
-            self.agent, await self.converter.to_agent_input(history), context=agent_context
+            agent, await self.converter.to_agent_input(history), context=agent_context, hooks=self.events
         )
         async for event in stream_agent_response(agent_context, result):
             yield event

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import Attachment
+from chatkit.types import Attachment, WidgetItem
 from openai.types.responses import ResponseInputContentParam, ResponseInputTextParam
+from openai.types.responses.response_input_item_param import Message
+
+from shared_widgets import summarize_widget
 
 
 class HistoryConverter(ThreadItemConverter):
-    """Attachments reach the model as a short note naming the file (their content comes later)."""
+    """Widgets reach the model as a short text summary (not their JSON); attachments as a note."""
 
     async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputContentParam:
         """A text note for an attached file."""
         return ResponseInputTextParam(
             type="input_text", text=f"[The user attached a file: {attachment.name} ({attachment.mime_type})]"
+        )
+
+    async def widget_to_input(self, item: WidgetItem) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """What the user was shown, in a few lines of text."""
+        text = f"[Shown to the user as a widget: {summarize_widget(item.widget)}]"
+        return Message(
+            type="message", role="user", content=[ResponseInputTextParam(type="input_text", text=text)]
         )

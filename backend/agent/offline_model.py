@@ -7,9 +7,11 @@ several deltas, with a fresh message id per reply.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from agents import Model, ModelResponse, ModelSettings, ModelTracing, Usage
@@ -19,6 +21,9 @@ from openai.types.responses import (
     ResponseContentPartAddedEvent,
     ResponseContentPartDoneEvent,
     ResponseCreatedEvent,
+    ResponseFunctionCallArgumentsDeltaEvent,
+    ResponseFunctionCallArgumentsDoneEvent,
+    ResponseFunctionToolCall,
     ResponseOutputItemAddedEvent,
     ResponseOutputItemDoneEvent,
     ResponseOutputMessage,
@@ -29,44 +34,67 @@ from openai.types.responses import (
     ResponseTextDoneEvent,
 )
 
+from backend.agent.offline_intents import PHRASES, parse_intent
+
 MODEL_NAME = "offline"
 WORDS_PER_DELTA = 6
-CAPABILITIES = (
-    "I'm the built-in offline model: no AI provider key is configured, so I answer from a few fixed "
-    "rules instead of understanding language. Set OPENAI_API_KEY or GEMINI_API_KEY (or LLM_PROVIDER) "
-    "for a real model."
+HELP = (
+    "I'm the built-in offline model: no AI provider key is configured, so I only understand a few "
+    "phrases: " + "; ".join(f"“{phrase}”" for phrase in PHRASES) + ". Set OPENAI_API_KEY or "
+    "GEMINI_API_KEY (or LLM_PROVIDER) for a real model."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the offline model decided to make."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict)).strip()
+    return ""
 
 
 def user_texts(model_input: str | list[Any]) -> list[str]:
     """The text of every user message in the model input, oldest first."""
     if isinstance(model_input, str):
         return [model_input]
-    texts = []
-    for item in model_input:
-        if not isinstance(item, dict) or item.get("role") != "user":
-            continue
-        content = item.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            parts = [part.get("text", "") for part in content if isinstance(part, dict)]
-            texts.append(" ".join(part for part in parts if part))
-    return texts
+    return [
+        _text_of(item.get("content"))
+        for item in model_input
+        if isinstance(item, dict) and item.get("role") == "user"
+    ]
 
 
-def reply_to(model_input: str | list[Any]) -> str:
-    """What the offline model says to this conversation."""
-    texts = [text.strip() for text in user_texts(model_input) if text.strip()]
+def decide(model_input: str | list[Any], tool_names: set[str]) -> str | ToolCall:
+    """What the offline model does next: call a tool, or say something."""
+    items = [model_input] if isinstance(model_input, str) else model_input
+    last = items[-1] if items else None
+    if isinstance(last, dict) and last.get("type") == "function_call_output":
+        output = _text_of(last.get("output")) or "Done."
+        first_line = output.splitlines()[0]
+        return first_line if len(first_line) <= 300 else first_line[:297] + "..."
+    texts = [text for text in user_texts(model_input) if text.strip()]
     if not texts:
-        return f"Hello! {CAPABILITIES}"
-    last = re.sub(r"\s+", " ", texts[-1])
-    quoted = last if len(last) <= 200 else last[:197] + "..."
-    count = len(texts)
-    history = (
-        "This is your first message." if count == 1 else f"You have sent {count} messages in this thread."
-    )
-    return f"You said: “{quoted}”. {history} {CAPABILITIES}"
+        return f"Hello! {HELP}"
+    intent = parse_intent(texts[-1])
+    if intent is None:
+        quoted = re.sub(r"\s+", " ", texts[-1]).strip()
+        quoted = quoted if len(quoted) <= 200 else quoted[:197] + "..."
+        count = len(texts)
+        history = (
+            "This is your first message." if count == 1 else f"You have sent {count} messages in this thread."
+        )
+        return f"You said: “{quoted}”. {history} {HELP}"
+    if intent.tool not in tool_names:
+        return f"I can't reach the {intent.tool} tool right now: its server is unavailable. Try again soon."
+    return ToolCall(name=intent.tool, arguments=intent.arguments)
 
 
 def _chunks(text: str) -> Iterator[str]:
@@ -99,15 +127,72 @@ def _response(response_id: str, output: list[Any], status: Any) -> Response:
     )
 
 
+def _id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(16)}"
+
+
+def _call(decision: ToolCall, status: Any = "completed") -> ResponseFunctionToolCall:
+    call_id = _id("call")
+    return ResponseFunctionToolCall(
+        id=call_id,
+        call_id=call_id,
+        type="function_call",
+        name=decision.name,
+        arguments=json.dumps(decision.arguments),
+        status=status,
+    )
+
+
+async def _stream_call(decision: ToolCall, response_id: str, sequence: Iterator[int]) -> AsyncIterator[Any]:
+    """A function call as a Responses stream: item added, argument deltas, done, completed."""
+    call = _call(decision)
+    arguments = call.arguments
+    yield ResponseOutputItemAddedEvent(
+        type="response.output_item.added",
+        item=call.model_copy(update={"arguments": "", "status": "in_progress"}),
+        output_index=0,
+        sequence_number=next(sequence),
+    )
+    yield ResponseFunctionCallArgumentsDeltaEvent(
+        type="response.function_call_arguments.delta",
+        item_id=call.id or "",
+        output_index=0,
+        delta=arguments,
+        sequence_number=next(sequence),
+    )
+    yield ResponseFunctionCallArgumentsDoneEvent.model_validate(
+        {
+            "type": "response.function_call_arguments.done",
+            "item_id": call.id,
+            "output_index": 0,
+            "arguments": arguments,
+            "name": call.name,
+            "sequence_number": next(sequence),
+        }
+    )
+    yield ResponseOutputItemDoneEvent(
+        type="response.output_item.done", item=call, output_index=0, sequence_number=next(sequence)
+    )
+    yield ResponseCompletedEvent(
+        type="response.completed",
+        response=_response(response_id, [call], "completed"),
+        sequence_number=next(sequence),
+    )
+
+
 class OfflineModel(Model):
-    """A Responses-style model that needs no network and no key."""
+    """A Responses-style model that needs no network and no key; it calls the tools it is offered."""
 
     async def get_response(
         self, system_instructions: str | None, input: str | list[Any], *args: Any, **kwargs: Any
     ) -> ModelResponse:
         """The whole reply at once."""
-        message = _message(f"msg_{secrets.token_hex(16)}", reply_to(input), "completed")
-        return ModelResponse(output=[message], usage=Usage(), response_id=f"resp_{secrets.token_hex(8)}")
+        tools = kwargs.get("tools", args[2] if len(args) > 2 else [])
+        decision = decide(input, {tool.name for tool in tools})
+        output: Any = (
+            _call(decision) if isinstance(decision, ToolCall) else _message(_id("msg"), decision, "completed")
+        )
+        return ModelResponse(output=[output], usage=Usage(), response_id=_id("resp"))
 
     async def stream_response(
         self,
@@ -120,15 +205,20 @@ class OfflineModel(Model):
         tracing: ModelTracing,
         **kwargs: Any,
     ) -> AsyncIterator[ResponseStreamEvent]:
-        """The reply as Responses stream events, a few words per text delta."""
-        text = reply_to(input)
-        response_id, message_id = f"resp_{secrets.token_hex(8)}", f"msg_{secrets.token_hex(16)}"
+        """The reply as Responses stream events: a tool call, or text a few words per delta."""
+        decision = decide(input, {tool.name for tool in tools})
+        response_id, message_id = _id("resp"), _id("msg")
         sequence = iter(range(1_000_000))
         yield ResponseCreatedEvent(
             type="response.created",
             response=_response(response_id, [], "in_progress"),
             sequence_number=next(sequence),
         )
+        if isinstance(decision, ToolCall):
+            async for event in _stream_call(decision, response_id, sequence):
+                yield event
+            return
+        text = decision
         yield ResponseOutputItemAddedEvent(
             type="response.output_item.added",
             item=_message(message_id, "", "in_progress"),

@@ -81,6 +81,12 @@ def user_input(text: str, attachments: list[str] | None = None) -> dict[str, Any
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_tool_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Protocol tests run without MCP servers; the tool tests configure their own."""
+    monkeypatch.setenv("MCP_CONFIG", "")
+
+
 @pytest.fixture
 def settings(sqlite_url: str) -> BackendSettings:
     """Auth on (HS256 with audience and issuer), a fresh SQLite database."""

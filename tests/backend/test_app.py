@@ -15,7 +15,7 @@ async def test_health_and_readiness(http: httpx2.AsyncClient) -> None:
     assert (await http.get("/healthz")).json() == {"status": "ok"}
     ready = await http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.json() == {"status": "ok", "database": "ok", "mcp": {}}
 
 
 async def test_cors_allows_only_configured_origins(http: httpx2.AsyncClient) -> None:

@@ -1,0 +1,66 @@
+"""What happens around each MCP tool call: identity in `_meta`, progress, and the result's widget."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from agents import Agent, RunContextWrapper, RunHooks, Tool
+from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
+from chatkit.agents import AgentContext
+from chatkit.types import ProgressUpdateEvent
+
+from backend.mcp.identity import IDENTITY_META_KEY, mint_identity_token
+from shared_widgets import render_tool_result
+
+logger = logging.getLogger(__name__)
+PROGRESS = {
+    "add_task": "Adding the task…",
+    "list_tasks": "Looking at your tasks…",
+    "get_task": "Opening the task…",
+    "update_task": "Updating the task…",
+    "complete_task": "Completing the task…",
+    "reopen_task": "Reopening the task…",
+    "delete_task": "Deleting the task…",
+    "search_items": "Searching items…",
+    "get_item": "Opening the item…",
+    "list_categories": "Listing categories…",
+}
+
+
+def _agent_context(run_context: RunContextWrapper[Any]) -> AgentContext[Any]:
+    context = run_context.context
+    if not isinstance(context, AgentContext):
+        raise TypeError("tool calls run inside a ChatKit AgentContext")
+    return context
+
+
+class ToolEvents(RunHooks[Any]):
+    """Identity for every call, a progress line while a tool runs, a widget for its result."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    async def identity(self, call: MCPToolMetaContext) -> dict[str, Any]:
+        """The `_meta` of one tool call: a fresh token for the end user of this run."""
+        user_id = _agent_context(call.run_context).request_context.user_id
+        return {IDENTITY_META_KEY: mint_identity_token(self._secret, user_id)}
+
+    async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
+        """Show the call while it runs."""
+        text = PROGRESS.get(tool.name, f"Running {tool.name}…")
+        await _agent_context(context).stream(ProgressUpdateEvent(icon="bolt", text=text))
+
+    async def widget(self, result: MCPToolCustomDataContext) -> Mapping[str, Any] | None:
+        """Render a successful structured result as a widget and stream it into the thread."""
+        if result.is_error or not result.structured_content:
+            return None
+        try:
+            widget = render_tool_result(result.server_name, result.tool_name, result.structured_content)
+        except Exception:  # a template bug must not fail the tool call: the text reply still arrives
+            logger.exception("Could not render %s/%s as a widget", result.server_name, result.tool_name)
+            return None
+        if widget is not None:
+            await _agent_context(result.run_context).stream_widget(widget)
+        return None

@@ -1,0 +1,1 @@
+"""The bridge to the MCP tool servers: their config file, connections and per-call identity."""

@@ -1,0 +1,124 @@
+"""Connections to the configured MCP servers: opened once, shared by all requests and users.
+
+Identity rides on each call (`_meta`), never on the connection. A server that fails to start is
+left out (its tools are missing, the rest work) and retried on later turns; a server whose
+connection breaks during a call is reconnected (its process restarted) on the next turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from agents import RunContextWrapper
+from agents.mcp import (
+    MCPServer,
+    MCPServerManager,
+    MCPServerStdio,
+    MCPServerStreamableHttp,
+    create_static_tool_filter,
+)
+from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
+
+from backend.mcp.config import McpServerConfig
+
+logger = logging.getLogger(__name__)
+RETRY_INTERVAL_SECONDS = 2.0
+MetaResolver = Callable[[MCPToolMetaContext], Awaitable[dict[str, Any] | None]]
+DataExtractor = Callable[[MCPToolCustomDataContext], Awaitable[Mapping[str, Any] | None]]
+
+
+class McpHub:
+    """The MCP servers of the config, each in its own manager so one can restart alone."""
+
+    def __init__(
+        self,
+        configs: Mapping[str, McpServerConfig],
+        *,
+        meta_resolver: MetaResolver,
+        data_extractor: DataExtractor,
+    ) -> None:
+        self._configs = dict(configs)
+        self._meta_resolver = meta_resolver
+        self._data_extractor = data_extractor
+        self._managers: dict[str, MCPServerManager] = {}
+        self._broken: set[str] = set()
+        self._last_attempt: dict[str, float] = {}
+        for name, config in self._configs.items():
+            server = self._build(name, config)
+            self._managers[name] = MCPServerManager(
+                [server], connect_timeout_seconds=config.timeout_seconds, connect_in_parallel=True
+            )
+
+    def _build(self, name: str, config: McpServerConfig) -> MCPServer:
+        common: dict[str, Any] = {
+            "name": name,
+            "cache_tools_list": True,
+            "client_session_timeout_seconds": config.timeout_seconds,
+            "tool_filter": create_static_tool_filter(
+                allowed_tool_names=config.allow_tools, blocked_tool_names=config.deny_tools or None
+            ),
+            "tool_meta_resolver": self._meta_resolver,
+            "custom_data_extractor": self._data_extractor,
+            "failure_error_function": self._failure_message(name),
+        }
+        if config.command is not None:
+            params = {"command": config.command, "args": config.args, "env": config.env or None}
+            if config.cwd:
+                params["cwd"] = config.cwd
+            return MCPServerStdio(params=params, **common)  # type: ignore[arg-type]
+        http = {"url": config.url, "headers": config.headers, "timeout": config.timeout_seconds}
+        return MCPServerStreamableHttp(params=http, **common)  # type: ignore[arg-type]
+
+    def _failure_message(self, name: str) -> Callable[[RunContextWrapper[Any], Exception], str]:
+        def message(_: RunContextWrapper[Any], error: Exception) -> str:
+            if "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower():
+                return (
+                    f"The {name} tool server did not answer in time. Tell the user and suggest trying again."
+                )
+            self._broken.add(name)  # a broken connection: restart it before the next turn
+            logger.warning("MCP server %r failed during a call: %s", name, error)
+            return f"The {name} tool server is unavailable right now. Tell the user it will be retried."
+
+        return message
+
+    async def start(self) -> None:
+        """Connect every server; failures are logged and left for a later turn."""
+        for name, manager in self._managers.items():
+            self._last_attempt[name] = time.monotonic()
+            await manager.__aenter__()
+            for server, error in manager.errors.items():
+                logger.warning("MCP server %r could not start: %r", server.name, error)
+
+    async def close(self) -> None:
+        """Close every connection (stdio servers' processes end)."""
+        for manager in self._managers.values():
+            await manager.__aexit__(None, None, None)
+
+    async def servers(self) -> list[MCPServer]:
+        """The connected servers for this turn, after retrying broken or failed ones."""
+        now = time.monotonic()
+        for name, manager in self._managers.items():
+            needs_retry = name in self._broken or manager.failed_servers
+            if needs_retry and now - self._last_attempt.get(name, 0.0) >= RETRY_INTERVAL_SECONDS:
+                self._last_attempt[name] = now
+                self._broken.discard(name)
+                await manager.reconnect(failed_only=False)
+                if manager.failed_servers:
+                    logger.warning("MCP server %r is still down: %r", name, list(manager.errors.values()))
+        return [server for manager in self._managers.values() for server in manager.active_servers]
+
+    def status(self) -> dict[str, str]:
+        """`ok`, or why a server is down, for /readyz."""
+        states = {}
+        for name, manager in self._managers.items():
+            if name in self._broken:
+                states[name] = "down: connection lost"
+            elif manager.failed_servers:
+                error = next(iter(manager.errors.values()), None)
+                states[name] = f"down: {type(error).__name__ if error else 'not connected'}"
+            else:
+                states[name] = "ok"
+        return states

@@ -1,0 +1,88 @@
+"""Tool result -> widget: a template per known (server, tool), a generic widget for the rest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from chatkit.widgets import DynamicWidgetRoot
+from jinja2 import TemplateError
+from pydantic import ValidationError
+
+from .generic import find_records, generic_card, generic_list
+from .loader import TEMPLATES
+from .summary import summarize_widget
+
+__all__ = ["BINDINGS", "Binding", "render_tool_result", "summarize_widget"]
+
+logger = logging.getLogger(__name__)
+
+
+def _as_is(structured: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(structured)
+
+
+def task_as_change(task: Mapping[str, Any]) -> dict[str, Any]:
+    """`get_task` returns a bare Task: show it on the task card as a change of kind null (no change)."""
+    return {"task_id": task["id"], "status": None, "title": task["title"], "task": dict(task)}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Which template renders a tool's structured content, after which transformation."""
+
+    template: str
+    transform: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_is
+
+
+_TASK_CHANGE = Binding("task_card")
+BINDINGS: Mapping[tuple[str, str], Binding] = MappingProxyType(
+    {
+        ("tasks", "list_tasks"): Binding("task_list"),
+        ("tasks", "get_task"): Binding("task_card", task_as_change),
+        **{
+            ("tasks", tool): _TASK_CHANGE
+            for tool in ("add_task", "update_task", "complete_task", "reopen_task", "delete_task")
+        },
+        ("items", "search_items"): Binding("item_results"),
+        ("items", "get_item"): Binding("item_detail"),
+        ("items", "list_categories"): Binding("category_list"),
+    }
+)
+
+
+def render_generic(tool: str, structured: Mapping[str, Any] | Sequence[Any]) -> DynamicWidgetRoot | None:
+    """A list of records as a ListView, one record as a Card; None when there is nothing to show."""
+    found = find_records(structured)
+    if found is not None:
+        return TEMPLATES["generic_list"].build(generic_list(structured, *found).model_dump())
+    if isinstance(structured, Mapping) and (card := generic_card(tool, structured)) is not None:
+        return TEMPLATES["generic_card"].build(card.model_dump())
+    return None
+
+
+def render_tool_result(
+    server: str, tool: str, structured: Mapping[str, Any] | Sequence[Any] | None
+) -> DynamicWidgetRoot | None:
+    """The widget for one tool result's `structuredContent`, or None when there is nothing to show."""
+    if not structured or isinstance(structured, str | bytes):
+        return None
+    if not isinstance(structured, Mapping | Sequence):
+        return None
+    binding = BINDINGS.get((server, tool))
+    if binding is not None and isinstance(structured, Mapping):
+        try:
+            return TEMPLATES[binding.template].build(binding.transform(structured))
+        except (TemplateError, ValidationError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            # A shape the template does not know (a newer server?): still show something.
+            logger.warning(
+                "%s/%s result does not fit %s.widget (%r); using the generic widget",
+                server,
+                tool,
+                binding.template,
+                exc,
+            )
+    return render_generic(tool, structured)

@@ -1,0 +1,116 @@
+"""The whole path: ChatKit request → agent (offline model) → MCP servers as real stdio processes →
+widget + reply in the SSE stream and in the Store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from chatkit.types import AssistantMessageItem, ProgressUpdateEvent, ThreadItemDoneEvent, WidgetItem
+from fastapi import FastAPI
+
+from backend.app import create_app
+from backend.settings import BackendSettings
+from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
+
+pytestmark = pytest.mark.e2e
+CONFIG = Path(__file__).resolve().parents[2] / "mcp_servers.json"
+TASK_ID = re.compile(r"task_[0-9a-z]{12}")
+
+
+@pytest.fixture
+async def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FastAPI]:
+    """The backend with the shipped MCP config: both servers as stdio children on temporary databases."""
+    monkeypatch.setenv("TASKS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}")
+    monkeypatch.setenv("ITEMS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'items.db'}")
+    settings = BackendSettings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        AUTH_JWT_SECRET=AUTH_SECRET,
+        AUTH_AUDIENCE=AUDIENCE,
+        AUTH_ISSUER=ISSUER,
+        MCP_CONFIG=CONFIG,
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://t", timeout=60
+    ) as client:
+        yield client
+
+
+async def turn(
+    client: ChatKitClient, thread_id: str | None, text: str
+) -> tuple[str, list, str, list[WidgetItem]]:
+    """One user message; (thread id, events, assistant text, widgets)."""
+    if thread_id is None:
+        thread_id, events = await client.create_thread(text)
+    else:
+        events = await client.stream("threads.add_user_message", thread_id=thread_id, input=user_input(text))
+    done = [event.item for event in events if isinstance(event, ThreadItemDoneEvent)]
+    replies = [item for item in done if isinstance(item, AssistantMessageItem)]
+    assert len(replies) == 1, [event.type for event in events]
+    widgets = [item for item in done if isinstance(item, WidgetItem)]
+    return thread_id, events, replies[0].content[0].text, widgets
+
+
+async def test_tasks_and_search_through_the_agent(http: httpx2.AsyncClient, app: FastAPI) -> None:
+    """Add, list, complete, rename and delete a task and search items in plain words; widgets and
+    replies arrive in the stream and stay in the Store."""
+    alice = ChatKitClient(http, user_token("alice"))
+    thread_id, events, text, widgets = await turn(alice, None, "add task buy milk")
+    assert any(isinstance(event, ProgressUpdateEvent) and "Adding" in event.text for event in events)
+    assert text.startswith("Task created:")
+    task_id = TASK_ID.search(text).group()
+    assert len(widgets) == 1
+    assert "buy milk" in widgets[0].widget.model_dump_json()
+
+    _, _, text, widgets = await turn(alice, thread_id, "list tasks")
+    assert text.startswith("1 task(s) found")
+    assert "buy milk" in widgets[0].widget.model_dump_json()
+
+    _, _, text, _ = await turn(alice, thread_id, f"complete task {task_id}")
+    assert text.startswith("Task completed:")
+    _, _, text, _ = await turn(alice, thread_id, f"rename task {task_id} to buy oat milk")
+    assert text.startswith("Task updated:")
+    assert "buy oat milk" in text
+    _, _, text, widgets = await turn(alice, thread_id, "show completed tasks")
+    assert "buy oat milk" in widgets[0].widget.model_dump_json()
+    _, _, text, _ = await turn(alice, thread_id, f"delete task {task_id}")
+    assert text.startswith("Task deleted:")
+
+    _, _, text, widgets = await turn(alice, thread_id, "search desk lamp")
+    assert re.match(r"\d+ item\(s\) found", text)
+    assert "Desk Lamp" in widgets[0].widget.model_dump_json()
+
+    stored = (await alice.call("items.list", thread_id=thread_id, limit=100, order="asc"))["data"]
+    assert sum(item["type"] == "widget" for item in stored) == 7  # one per tool call
+    assert sum(item["type"] == "assistant_message" for item in stored) == 7
+
+
+async def test_users_never_see_each_others_tasks(http: httpx2.AsyncClient) -> None:
+    """Two users chat with the same MCP connections: Bob cannot list or change Alice's task."""
+    alice, bob = ChatKitClient(http, user_token("alice")), ChatKitClient(http, user_token("bob"))
+    _, _, text, _ = await turn(alice, None, "add task alice's secret")
+    task_id = TASK_ID.search(text).group()
+    _, _, text, widgets = await turn(bob, None, "list tasks")
+    assert text.startswith("0 task(s) found")
+    assert "secret" not in widgets[0].widget.model_dump_json()
+    _, _, text, _ = await turn(bob, None, f"complete task {task_id}")
+    assert "No task with id" in text
+    _, _, text, _ = await turn(alice, None, "list pending tasks")
+    assert "alice's secret" in text
+
+
+async def test_readiness_reports_the_tool_servers(http: httpx2.AsyncClient) -> None:
+    """/readyz lists every MCP server and its state."""
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["mcp"] == {"tasks": "ok", "items": "ok"}

@@ -1,0 +1,204 @@
+"""CONTRACT: each template's `jsonSchema` is the output schema of the tools it renders.
+
+What is compared: both schemas normalized (every `$ref` inlined, the annotations title, description,
+default, examples dropped, `required` sorted) must be equal: same properties at every depth, same
+types, enums, formats, nullability and required fields. The one documented difference: task_card's
+`status` also accepts null, because get_task's bare Task is shown as a change of kind null. On top,
+the template source reads only top-level names its schema declares, and every sample result and
+every live tool result validates against the template's schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from typing import Any
+
+import jinja2.meta
+import pytest
+from chatkit.widgets import _jinja_env
+from jsonschema import Draft202012Validator
+from mcp import Client
+from pydantic import BaseModel
+
+from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
+from mcp_servers.tasks.models import Task, TaskChange, TaskList
+from shared_widgets import BINDINGS, TEMPLATES, render_tool_result
+from shared_widgets.generic import GenericCard, GenericList
+from shared_widgets.loader import load_templates
+from tests.shared_widgets import samples
+from tests.shared_widgets.checks import normalize_schema
+
+TASK_CHANGE_TOOLS = ("add_task", "update_task", "complete_task", "reopen_task", "delete_task")
+OUTPUT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("tasks", "list_tasks"): TaskList,
+    ("tasks", "get_task"): Task,
+    **{("tasks", tool): TaskChange for tool in TASK_CHANGE_TOOLS},
+    ("items", "search_items"): ItemSearchResult,
+    ("items", "get_item"): Item,
+    ("items", "list_categories"): CategoryList,
+}
+EXACT: dict[str, type[BaseModel]] = {
+    "task_list": TaskList,
+    "item_results": ItemSearchResult,
+    "item_detail": Item,
+    "category_list": CategoryList,
+    "generic_list": GenericList,
+    "generic_card": GenericCard,
+}
+
+
+def task_card_expected() -> dict[str, Any]:
+    """TaskChange's shape with the documented widening: `status` may also be null (get_task)."""
+    expected = normalize_schema(TaskChange.model_json_schema())
+    expected["properties"]["status"] = {"anyOf": [expected["properties"]["status"], {"type": "null"}]}
+    return expected
+
+
+def validator(template: str) -> Draft202012Validator:
+    schema = TEMPLATES[template].data_schema
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("template", sorted(EXACT))
+def test_template_schema_is_the_output_schema(template: str) -> None:
+    assert normalize_schema(TEMPLATES[template].data_schema) == normalize_schema(
+        EXACT[template].model_json_schema()
+    )
+
+
+def test_task_card_schema_is_task_change_plus_null_status() -> None:
+    assert normalize_schema(TEMPLATES["task_card"].data_schema) == task_card_expected()
+
+
+def test_every_bound_template_matches_its_tool() -> None:
+    """Each (server, tool) binding points at a template whose schema is that tool's output schema."""
+    assert set(BINDINGS) == set(OUTPUT_MODELS)
+    for key, binding in BINDINGS.items():
+        shape = normalize_schema(TEMPLATES[binding.template].data_schema)
+        model = OUTPUT_MODELS[key]
+        if binding.template == "task_card":
+            assert shape == task_card_expected(), key
+        else:
+            assert shape == normalize_schema(model.model_json_schema()), key
+
+
+def test_get_task_transformation_fits_the_card_schema() -> None:
+    """The only transformed result: get_task's Task, shown on the task card."""
+    binding = BINDINGS["tasks", "get_task"]
+    for subject in samples.some_tasks():
+        validator("task_card").validate(binding.transform(subject.model_dump(mode="json")))
+
+
+def template_source(name: str) -> str:
+    path = resources.files("shared_widgets") / "templates" / f"{name}.widget"
+    return json.loads(path.read_text(encoding="utf-8"))["template"]
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_templates_read_only_declared_names(template: str) -> None:
+    """Top-level names the Jinja source reads (beyond Jinja's globals) are schema properties."""
+    read = jinja2.meta.find_undeclared_variables(_jinja_env.parse(template_source(template)))
+    declared = set(TEMPLATES[template].data_schema["properties"])
+    assert read - set(_jinja_env.globals) <= declared
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    samples.TEMPLATE_CASES,
+    ids=[f"{name}-{i}" for i, (name, _) in enumerate(samples.TEMPLATE_CASES)],
+)
+def test_sample_data_fits_template_schema(name: str, data: dict[str, Any]) -> None:
+    validator(name).validate(data)
+
+
+def test_schemas_reject_wrong_shapes() -> None:
+    """The schemas are real constraints, not `{}`: a missing field or a wrong enum fails."""
+    change = samples.task_change()
+    for broken in (
+        {key: value for key, value in change.items() if key != "task"},
+        {**change, "status": "archived"},
+        {**change, "task": {**change["task"], "priority": "urgent"}},
+    ):
+        assert not validator("task_card").is_valid(broken)
+    results = samples.search_result()
+    assert not validator("item_results").is_valid({**results, "total": "2"})
+    assert not validator("task_list").is_valid({"tasks": [], "total": 0})
+
+
+async def tool_listing(client: Client, server: str) -> dict[tuple[str, str], dict[str, Any] | None]:
+    return {(server, tool.name): tool.output_schema for tool in (await client.list_tools()).tools}
+
+
+async def test_live_servers_every_tool_has_its_template(tasks_client: Client, items_client: Client) -> None:
+    """What MCP clients see: every tool the servers list is bound, and its advertised output schema is
+    the model the templates were compared with above."""
+    listed = await tool_listing(tasks_client, "tasks") | await tool_listing(items_client, "items")
+    assert set(listed) == set(BINDINGS) == set(OUTPUT_MODELS)
+    for key, schema in listed.items():
+        assert schema is not None, key
+        assert normalize_schema(schema) == normalize_schema(OUTPUT_MODELS[key].model_json_schema()), key
+
+
+async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def render_bound(server: str, tool: str, structured: dict[str, Any]) -> str:
+    """Render a live result; prove it went through its own template (no silent generic fallback)."""
+    binding = BINDINGS[server, tool]
+    data = binding.transform(structured)
+    validator(binding.template).validate(data)
+    widget = render_tool_result(server, tool, structured)
+    assert widget is not None
+    assert widget == TEMPLATES[binding.template].build(data)
+    return json.dumps(widget.model_dump(mode="json"), ensure_ascii=False)
+
+
+async def test_live_task_results_render(tasks_client: Client) -> None:
+    added = await call(
+        tasks_client,
+        "add_task",
+        {"title": 'Fix "the" </script> 🎉', "description": "line\nbreak", "due_date": "2026-12-24"},
+    )
+    assert "Task created" in render_bound("tasks", "add_task", added)
+    task_id = added["task_id"]
+    steps = [
+        ("update_task", {"task_id": task_id, "priority": "high"}, "Task updated"),
+        ("complete_task", {"task_id": task_id}, "Task completed"),
+        ("reopen_task", {"task_id": task_id}, "Task reopened"),
+        ("get_task", {"task_id": task_id}, "Task details"),
+        ("list_tasks", {}, "1 task"),
+        ("delete_task", {"task_id": task_id}, "Task deleted"),
+        ("list_tasks", {}, "No tasks to show"),
+    ]
+    for tool, args, expected in steps:
+        assert expected in render_bound("tasks", tool, await call(tasks_client, tool, args)), tool
+
+
+async def test_live_item_results_render(items_client: Client) -> None:
+    found = await call(items_client, "search_items", {"query": "", "limit": 3})
+    assert found["items"]
+    assert "$" in render_bound("items", "search_items", found)
+    item_id = found["items"][0]["id"]
+    assert item_id in render_bound(
+        "items", "get_item", await call(items_client, "get_item", {"item_id": item_id})
+    )
+    nothing = await call(items_client, "search_items", {"query": "zzzqqqxxyy"})
+    assert "No items match “zzzqqqxxyy”" in render_bound("items", "search_items", nothing)
+    assert "categories" in render_bound(
+        "items", "list_categories", await call(items_client, "list_categories", {})
+    )
+
+
+def test_template_files_load_the_same_twice() -> None:
+    """The module-level cache holds what the files say (no hidden state between loads)."""
+    fresh = load_templates()
+    assert set(fresh) == set(TEMPLATES)
+    for name, template in fresh.items():
+        assert copy.deepcopy(template.data_schema) == TEMPLATES[name].data_schema
