@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from agents import Agent
+from agents import Agent, set_tracing_disabled
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import ChatKitReq
@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from backend.agent.assistant import create_assistant
+from backend.agent.models import create_model
 from backend.agent.tool_events import ToolEvents
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
@@ -75,6 +76,7 @@ def describe(exc: ValidationError) -> str:
 def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | None = None) -> FastAPI:
     """The backend app; `agent` replaces the default assistant (tests use a scripted model)."""
     settings = settings or BackendSettings()
+    set_tracing_disabled(settings.openai_api_key is None)  # traces go to OpenAI: only with its key
     authenticator = Authenticator(settings)
 
     @asynccontextmanager
@@ -92,7 +94,11 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             await hub.start()
         app.state.store, app.state.hub = store, hub
         app.state.chat = ChatServer(
-            store, agent or create_assistant(), history_items=settings.history_items, hub=hub, events=events
+            store,
+            agent or create_assistant(create_model(settings)),
+            history_items=settings.history_items,
+            hub=hub,
+            events=events,
         )
         try:
             yield

@@ -23,6 +23,7 @@ from chatkit.types import (
 )
 
 from backend.agent.history import HistoryConverter
+from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub
@@ -95,8 +96,9 @@ class ChatServer(ChatKitServer[RequestContext]):
         result = Runner.run_streamed(
             agent, await self.converter.to_agent_input(history), context=agent_context, hooks=self.events
         )
+        repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
         async for event in stream_agent_response(agent_context, result):
-            yield event
+            yield repair(event)
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

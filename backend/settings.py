@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,15 @@ class BackendSettings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_BASE_URL")
     history_items: int = Field(default=30, ge=1, le=500, validation_alias="HISTORY_ITEMS")
+    llm_provider: Literal["offline", "openai", "gemini", "openai-compatible"] | None = Field(
+        default=None, validation_alias="LLM_PROVIDER"
+    )
+    llm_model: str | None = Field(default=None, validation_alias="LLM_MODEL")
+    llm_base_url: str | None = Field(default=None, validation_alias="LLM_BASE_URL")
+    llm_timeout_seconds: float = Field(default=60, gt=0, validation_alias="LLM_TIMEOUT_SECONDS")
+    llm_max_retries: int = Field(default=3, ge=0, le=10, validation_alias="LLM_MAX_RETRIES")
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    gemini_api_key: SecretStr | None = Field(default=None, validation_alias="GEMINI_API_KEY")
     mcp_config: Path | None = Field(default=Path("./mcp_servers.json"), validation_alias="MCP_CONFIG")
     mcp_auth_secret: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(48)), validation_alias="MCP_AUTH_SECRET"
@@ -51,10 +60,26 @@ class BackendSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _one_auth_mode(self) -> BackendSettings:
+    def _consistent(self) -> BackendSettings:
         if self.auth_jwt_secret is not None and self.auth_jwks_url:
             raise ValueError("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both")
+        provider = self.provider
+        if provider == "openai" and self.openai_api_key is None:
+            raise ValueError("LLM_PROVIDER=openai needs OPENAI_API_KEY")
+        if provider == "gemini" and self.gemini_api_key is None:
+            raise ValueError("LLM_PROVIDER=gemini needs GEMINI_API_KEY")
+        if provider == "openai-compatible" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("LLM_PROVIDER=openai-compatible needs LLM_BASE_URL and LLM_MODEL")
         return self
+
+    @property
+    def provider(self) -> str:
+        """LLM_PROVIDER, else `openai` with an OpenAI key, else `gemini` with a Gemini key, else `offline`."""
+        if self.llm_provider is not None:
+            return self.llm_provider
+        if self.openai_api_key is not None:
+            return "openai"
+        return "gemini" if self.gemini_api_key is not None else "offline"
 
     @field_validator("mcp_config", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents import Agent, Model, set_tracing_disabled
+from agents import Agent, Model
 
 from backend.agent.offline_model import OfflineModel
 
@@ -16,5 +16,4 @@ INSTRUCTIONS = (
 
 def create_assistant(model: Model | None = None) -> Agent[object]:
     """The thread assistant on `model` (the offline model by default)."""
-    set_tracing_disabled(True)  # no OpenAI key here: traces would have nowhere to go
     return Agent(name="assistant", instructions=INSTRUCTIONS, model=model or OfflineModel())

@@ -26,6 +26,7 @@ from backend.mcp.config import McpServerConfig
 
 logger = logging.getLogger(__name__)
 RETRY_INTERVAL_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 20.0
 MetaResolver = Callable[[MCPToolMetaContext], Awaitable[dict[str, Any] | None]]
 DataExtractor = Callable[[MCPToolCustomDataContext], Awaitable[Mapping[str, Any] | None]]
 
@@ -48,8 +49,10 @@ class McpHub:
         self._last_attempt: dict[str, float] = {}
         for name, config in self._configs.items():
             server = self._build(name, config)
+            # Starting a process takes longer than a call may: connecting gets its own, larger bound.
+            connect_timeout = max(config.timeout_seconds, CONNECT_TIMEOUT_SECONDS)
             self._managers[name] = MCPServerManager(
-                [server], connect_timeout_seconds=config.timeout_seconds, connect_in_parallel=True
+                [server], connect_timeout_seconds=connect_timeout, connect_in_parallel=True
             )
 
     def _build(self, name: str, config: McpServerConfig) -> MCPServer:
@@ -101,8 +104,10 @@ class McpHub:
         """The connected servers for this turn, after retrying broken or failed ones."""
         now = time.monotonic()
         for name, manager in self._managers.items():
-            needs_retry = name in self._broken or manager.failed_servers
-            if needs_retry and now - self._last_attempt.get(name, 0.0) >= RETRY_INTERVAL_SECONDS:
+            # A connection that broke is restarted at once; a server that will not start is
+            # retried at most every RETRY_INTERVAL_SECONDS.
+            waited = now - self._last_attempt.get(name, 0.0) >= RETRY_INTERVAL_SECONDS
+            if name in self._broken or (manager.failed_servers and waited):
                 self._last_attempt[name] = now
                 self._broken.discard(name)
                 await manager.reconnect(failed_only=False)
