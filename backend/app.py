@@ -26,6 +26,7 @@ from backend.context import RequestContext
 from backend.db import create_engine
 from backend.mcp.config import load_mcp_config
 from backend.mcp.hub import McpHub
+from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
 from backend.request_checks import RequestRejected, check_request
 from backend.settings import BackendSettings
 from backend.store import SqlStore
@@ -90,7 +91,17 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         hub = None
         if settings.mcp_config is not None:
             configs = load_mcp_config(settings.mcp_config, settings.mcp_environment())
-            hub = McpHub(configs, meta_resolver=events.identity, data_extractor=events.widget)
+            service_token = mint_identity_token(
+                settings.mcp_auth_secret.get_secret_value(),
+                SERVICE_USER,
+                ttl_seconds=SERVICE_TOKEN_TTL_SECONDS,
+            )
+            hub = McpHub(
+                configs,
+                meta_resolver=events.identity,
+                data_extractor=events.widget,
+                service_token=service_token,
+            )
             await hub.start()
         app.state.store, app.state.hub = store, hub
         app.state.chat = ChatServer(

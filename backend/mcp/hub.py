@@ -40,8 +40,10 @@ class McpHub:
         *,
         meta_resolver: MetaResolver,
         data_extractor: DataExtractor,
+        service_token: str | None = None,
     ) -> None:
         self._configs = dict(configs)
+        self._service_token = service_token
         self._meta_resolver = meta_resolver
         self._data_extractor = data_extractor
         self._managers: dict[str, MCPServerManager] = {}
@@ -72,7 +74,12 @@ class McpHub:
             if config.cwd:
                 params["cwd"] = config.cwd
             return MCPServerStdio(params=params, **common)  # type: ignore[arg-type]
-        http = {"url": config.url, "headers": config.headers, "timeout": config.timeout_seconds}
+        # Over HTTP the connection itself must authenticate (401 otherwise): the backend's own
+        # service identity, unless the config names a header. The user still rides in `_meta`.
+        headers = dict(config.headers)
+        if self._service_token and not any(key.lower() == "authorization" for key in headers):
+            headers["Authorization"] = f"Bearer {self._service_token}"
+        http = {"url": config.url, "headers": headers, "timeout": config.timeout_seconds}
         return MCPServerStreamableHttp(params=http, **common)  # type: ignore[arg-type]
 
     def _failure_message(self, name: str) -> Callable[[RunContextWrapper[Any], Exception], str]:

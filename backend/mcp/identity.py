@@ -13,6 +13,9 @@ import jwt
 IDENTITY_META_KEY = "dev.chatkit-backend/identity"
 AUDIENCE = "mcp"
 TOKEN_TTL_SECONDS = 300
+# The backend's own identity on HTTP connections (never a user's: users ride in `_meta`).
+SERVICE_USER = "chatkit-backend"
+SERVICE_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 
 
 def mint_identity_token(secret: str, user_id: str, *, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:

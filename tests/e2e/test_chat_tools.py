@@ -3,6 +3,7 @@ widget + reply in the SSE stream and in the Store."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from fastapi import FastAPI
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
+from tests.conftest import SECRET
+from tests.e2e.conftest import Launcher, server_env
 
 pytestmark = pytest.mark.e2e
 CONFIG = Path(__file__).resolve().parents[2] / "mcp_servers.json"
@@ -114,3 +117,46 @@ async def test_readiness_reports_the_tool_servers(http: httpx2.AsyncClient) -> N
     ready = await http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["mcp"] == {"tasks": "ok", "items": "ok"}
+
+
+async def test_tools_over_streamable_http_and_no_tool_listing_once_warm(
+    launcher: Launcher, packaged_catalog: Path, tmp_path: Path
+) -> None:
+    """The same turns with both servers over HTTP (the backend authenticates its connection and
+    sends each user in `_meta`); once warm, a turn lists no tools on the wire."""
+    env = server_env(launcher.directory)
+    tasks, items = launcher.http("tasks-mcp", env), launcher.http("items-mcp", env)
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"tasks": {"url": tasks.url}, "items": {"url": items.url}}}))
+    settings = BackendSettings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        AUTH_JWT_SECRET=AUTH_SECRET,
+        AUTH_AUDIENCE=AUDIENCE,
+        AUTH_ISSUER=ISSUER,
+        MCP_CONFIG=config,
+        MCP_AUTH_SECRET=SECRET,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://t", timeout=60
+        ) as http:
+            alice = ChatKitClient(http, user_token("alice-http"))
+            thread_id, _, text, widgets = await turn(alice, None, "add task over http")
+            assert text.startswith("Task created:")
+            assert len(widgets) == 1
+            listings = 0
+            for server in await app.state.hub.servers():
+                session = server.session
+                original = session.list_tools
+
+                async def counted(*args: object, original=original, **kwargs: object) -> object:
+                    nonlocal listings
+                    listings += 1
+                    return await original(*args, **kwargs)
+
+                session.list_tools = counted
+            for text_in in ("list tasks", "search lamp", "list tasks"):
+                _, _, text, widgets = await turn(alice, thread_id, text_in)
+                assert len(widgets) == 1
+            assert listings == 0

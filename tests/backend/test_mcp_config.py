@@ -1,0 +1,86 @@
+"""The MCP server config file: shape, `${VAR}` expansion, allow/deny lists, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend.mcp.config import McpConfigError, load_mcp_config
+
+SHIPPED = Path(__file__).resolve().parents[2] / "mcp_servers.json"
+
+
+def write(tmp_path: Path, servers: object) -> Path:
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": servers}))
+    return path
+
+
+def test_the_shipped_config_passes_the_backend_environment_through() -> None:
+    """tasks and items run over stdio with their databases, the shared secret and the local user."""
+    environment = {"MCP_AUTH_SECRET": "s" * 40, "TASKS_DATABASE_URL": "postgresql+asyncpg://db/tasks"}
+    configs = load_mcp_config(SHIPPED, environment)
+    assert set(configs) == {"tasks", "items"}
+    tasks, items = configs["tasks"], configs["items"]
+    assert tasks.command is not None and tasks.command.endswith("tasks-mcp")
+    assert Path(tasks.command).exists()  # found beside the backend's Python when not on PATH
+    assert tasks.args == ["--transport", "stdio"]
+    assert tasks.env == {
+        "TASKS_DATABASE_URL": "postgresql+asyncpg://db/tasks",
+        "MCP_AUTH_SECRET": "s" * 40,
+        "MCP_LOCAL_USER": "local",
+    }
+    assert items.env["ITEMS_DATABASE_URL"] == "sqlite+aiosqlite:///./data/items.db"  # the default
+
+
+def test_http_entries_expand_url_and_headers(tmp_path: Path) -> None:
+    """`${VAR}` works in url and headers too; unset without default becomes empty."""
+    path = write(
+        tmp_path, {"remote": {"url": "http://${HOST:-127.0.0.1}:8102/mcp", "headers": {"X-Key": "${KEY}"}}}
+    )
+    remote = load_mcp_config(path, {"KEY": "abc"})["remote"]
+    assert remote.url == "http://127.0.0.1:8102/mcp"
+    assert remote.headers == {"X-Key": "abc"}
+    assert load_mcp_config(path, {})["remote"].headers == {"X-Key": ""}
+
+
+def test_allow_and_deny_lists_and_disabled_servers(tmp_path: Path) -> None:
+    """Deny wins over allow; a disabled server is left out."""
+    path = write(
+        tmp_path,
+        {
+            "tasks": {
+                "command": "tasks-mcp",
+                "allow_tools": ["list_tasks", "delete_task"],
+                "deny_tools": ["delete_task"],
+            },
+            "off": {"command": "x", "enabled": False},
+        },
+    )
+    configs = load_mcp_config(path, {})
+    assert set(configs) == {"tasks"}
+    assert configs["tasks"].allows("list_tasks")
+    assert not configs["tasks"].allows("delete_task")
+    assert not configs["tasks"].allows("add_task")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"servers": {}}', "mcpServers"),
+        ('{"mcpServers": {"a": {}}}', "either `command`"),
+        ('{"mcpServers": {"a": {"command": "x", "url": "http://y"}}}', "either `command`"),
+        ('{"mcpServers": {"a": {"command": "x", "timeout_seconds": -1}}}', "timeout_seconds"),
+        ('{"mcpServers": {"a": {"command": "x", "typo": 1}}}', "typo"),
+    ],
+)
+def test_bad_configs_name_the_file_and_the_problem(tmp_path: Path, content: str, message: str) -> None:
+    """A broken config stops start-up with a message that says what to fix."""
+    path = tmp_path / "mcp.json"
+    path.write_text(content)
+    with pytest.raises(McpConfigError, match=message) as raised:
+        load_mcp_config(path, {})
+    assert str(path) in str(raised.value)
