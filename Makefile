@@ -42,6 +42,7 @@ test: lint typecheck
 bench: install
 	$(BIN)/python -m bench.search_bench
 	$(BIN)/python -m bench.chatkit_bench
+	$(BIN)/python -m bench.agent_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -91,8 +91,8 @@ class ChatServer(ChatKitServer[RequestContext]):
         page = await self.store.load_thread_items(thread.id, None, self.history_items, "desc", context)
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-        servers = await self.hub.servers() if self.hub else []
-        agent = self.agent.clone(mcp_servers=servers) if servers else self.agent
+        tools = await self.hub.function_tools(self.agent) if self.hub else []
+        agent = self.agent.clone(tools=[*self.agent.tools, *tools]) if tools else self.agent
         result = Runner.run_streamed(
             agent, await self.converter.to_agent_input(history), context=agent_context, hooks=self.events
         )

@@ -43,12 +43,6 @@ class McpServerConfig(BaseModel):
             raise ValueError("give either `command` (stdio) or `url` (streamable HTTP)")
         return self
 
-    def allows(self, tool: str) -> bool:
-        """Whether the allow/deny lists let the agent see `tool`."""
-        if tool in self.deny_tools:
-            return False
-        return self.allow_tools is None or tool in self.allow_tools
-
 
 class McpConfigError(ValueError):
     """The config file cannot be used; the message says which file and what is wrong."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from agents import RunContextWrapper
+from agents import AgentBase, RunContextWrapper, Tool
 from agents.mcp import (
     MCPServer,
     MCPServerManager,
@@ -20,7 +20,7 @@ from agents.mcp import (
     MCPServerStreamableHttp,
     create_static_tool_filter,
 )
-from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
+from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext, MCPUtil
 
 from backend.mcp.config import McpServerConfig
 
@@ -49,6 +49,7 @@ class McpHub:
         self._managers: dict[str, MCPServerManager] = {}
         self._broken: set[str] = set()
         self._last_attempt: dict[str, float] = {}
+        self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
         for name, config in self._configs.items():
             server = self._build(name, config)
             # Starting a process takes longer than a call may: connecting gets its own, larger bound.
@@ -117,10 +118,27 @@ class McpHub:
             if name in self._broken or (manager.failed_servers and waited):
                 self._last_attempt[name] = now
                 self._broken.discard(name)
+                self._tools.pop(name, None)
                 await manager.reconnect(failed_only=False)
                 if manager.failed_servers:
                     logger.warning("MCP server %r is still down: %r", name, list(manager.errors.values()))
         return [server for manager in self._managers.values() for server in manager.active_servers]
+
+    async def function_tools(self, agent: AgentBase) -> list[Tool]:
+        """The tools of the connected servers as Agents SDK function tools.
+
+        The SDK would list (from its cache), deep-copy and convert every tool on every model call:
+        ~10 ms of a tool turn here. The conversion is done once per connection instead; each tool
+        still calls its server with the per-call identity and widget hooks of that server.
+        """
+        tools: list[Tool] = []
+        for server in await self.servers():
+            if server.name not in self._tools:
+                self._tools[server.name] = await MCPUtil.get_function_tools(
+                    server, False, RunContextWrapper(context=None), agent
+                )
+            tools.extend(self._tools[server.name])
+        return tools
 
     def status(self) -> dict[str, str]:
         """`ok`, or why a server is down, for /readyz."""

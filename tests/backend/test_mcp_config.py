@@ -47,7 +47,7 @@ def test_http_entries_expand_url_and_headers(tmp_path: Path) -> None:
 
 
 def test_allow_and_deny_lists_and_disabled_servers(tmp_path: Path) -> None:
-    """Deny wins over allow; a disabled server is left out."""
+    """The lists are read as given (the hub applies them: tests/e2e); a disabled server is left out."""
     path = write(
         tmp_path,
         {
@@ -61,9 +61,8 @@ def test_allow_and_deny_lists_and_disabled_servers(tmp_path: Path) -> None:
     )
     configs = load_mcp_config(path, {})
     assert set(configs) == {"tasks"}
-    assert configs["tasks"].allows("list_tasks")
-    assert not configs["tasks"].allows("delete_task")
-    assert not configs["tasks"].allows("add_task")
+    assert configs["tasks"].allow_tools == ["list_tasks", "delete_task"]
+    assert configs["tasks"].deny_tools == ["delete_task"]
 
 
 @pytest.mark.parametrize(

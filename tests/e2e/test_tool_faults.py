@@ -117,3 +117,27 @@ async def test_a_server_that_cannot_start_leaves_the_backend_up(tmp_path: Path) 
             alice = ChatKitClient(http, user_token("alice"))
             _, _, text, _ = await turn(alice, None, "list tasks")
             assert "can't reach the list_tasks tool" in text
+
+
+async def test_allow_and_deny_lists_shape_what_the_agent_can_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only allowed, not denied tools reach the agent; a denied tool is answered as unavailable."""
+    monkeypatch.setenv("TASKS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}")
+    shipped = json.loads(CONFIG.read_text())["mcpServers"]["tasks"]
+    tasks = shipped | {
+        "allow_tools": ["add_task", "list_tasks", "delete_task"],
+        "deny_tools": ["delete_task"],
+    }
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"tasks": tasks}}))
+    app = create_app(settings_for(tmp_path, config))
+    async with app.router.lifespan_context(app):
+        names = {tool.name for tool in await app.state.hub.function_tools(Agent(name="probe"))}
+        assert names == {"add_task", "list_tasks"}
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://t", timeout=60
+        ) as http:
+            alice = ChatKitClient(http, user_token("alice"))
+            _, _, text, _ = await turn(alice, None, "delete task task_0123456789ab")
+            assert "can't reach the delete_task tool" in text

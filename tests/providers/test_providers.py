@@ -1,0 +1,298 @@
+"""The real provider paths (Responses, Gemini and OpenAI-compatible Chat Completions) against a
+scripted model server on 127.0.0.1: multi-turn threads, tool calls on the real MCP servers,
+provider errors, and start-up checks. The key must only ever travel in the model's auth header."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from chatkit.types import (
+    AssistantMessageContentPartTextDelta,
+    AssistantMessageItem,
+    ErrorEvent,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadStreamEvent,
+    WidgetItem,
+)
+from pydantic import ValidationError
+
+from backend.app import create_app
+from backend.settings import BackendSettings
+from tests.backend.conftest import (
+    AUDIENCE,
+    AUTH_SECRET,
+    ISSUER,
+    ChatKitClient,
+    parse_sse,
+    user_input,
+    user_token,
+)
+from tests.providers.fake_llm import Broken, Error, FakeLLM, Text, ToolCall, serve
+
+pytestmark = pytest.mark.e2e
+CONFIG = Path(__file__).resolve().parents[2] / "mcp_servers.json"
+KEY = "sk-fake-provider-key-7Hq2Zr9LmW4xVb8N"
+PROVIDERS: dict[str, dict[str, Any]] = {
+    "openai": {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": KEY},
+    "gemini": {"LLM_PROVIDER": "gemini", "GEMINI_API_KEY": KEY},
+    "openai-compatible": {
+        "LLM_PROVIDER": "openai-compatible",
+        "LLM_MODEL": "local-model",
+        "OPENAI_API_KEY": KEY,
+    },
+}
+ENVIRONMENT = [
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "LLM_PROVIDER",
+    "LLM_MODEL",
+    "LLM_BASE_URL",
+    "LLM_MAX_RETRIES",
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what a test passes configures the provider (a developer's real key stays unused)."""
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+@asynccontextmanager
+async def backend(
+    tmp_path: Path, fake: FakeLLM, provider: str, *, tools: bool = False, **settings: Any
+) -> AsyncIterator[ChatKitClient]:
+    """The backend under uvicorn on 127.0.0.1, its model at the fake; a client for user alice."""
+    fake.chat_style = "gemini" if provider == "gemini" else "openai"
+    config = BackendSettings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        AUTH_JWT_SECRET=AUTH_SECRET,
+        AUTH_AUDIENCE=AUDIENCE,
+        AUTH_ISSUER=ISSUER,
+        LLM_BASE_URL=fake.base_url,
+        MCP_CONFIG=CONFIG if tools else None,
+        **PROVIDERS[provider] | settings,
+    )
+    async with serve(create_app(config)) as url, httpx2.AsyncClient(base_url=url, timeout=60) as http:
+        yield ChatKitClient(http, user_token("alice"))
+
+
+async def send(alice: ChatKitClient, thread_id: str | None, text: str) -> tuple[str, list[ThreadStreamEvent]]:
+    """One user message over HTTP (a new thread when `thread_id` is None); the thread id and events."""
+    if thread_id is None:
+        return await alice.create_thread(text)
+    return thread_id, await alice.stream(
+        "threads.add_user_message", thread_id=thread_id, input=user_input(text)
+    )
+
+
+def replies(events: list[ThreadStreamEvent]) -> list[AssistantMessageItem]:
+    return [
+        e.item
+        for e in events
+        if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, AssistantMessageItem)
+    ]
+
+
+def deltas(events: list[ThreadStreamEvent]) -> list[tuple[str, str]]:
+    """(item id, text) of every streamed text delta."""
+    updates = [e for e in events if isinstance(e, ThreadItemUpdatedEvent)]
+    return [
+        (e.item_id, e.update.delta)
+        for e in updates
+        if isinstance(e.update, AssistantMessageContentPartTextDelta)
+    ]
+
+
+async def stored(alice: ChatKitClient, thread_id: str) -> list[dict[str, Any]]:
+    return (await alice.call("items.list", thread_id=thread_id, limit=100, order="asc"))["data"]
+
+
+def tool_outputs(body: dict[str, Any]) -> dict[str, str]:
+    """call id → tool output, from a Responses or a Chat Completions request body."""
+    if "input" in body:
+        items = [i for i in body["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
+        return {i["call_id"]: json.dumps(i["output"]) for i in items}
+    return {m["tool_call_id"]: json.dumps(m["content"]) for m in body["messages"] if m["role"] == "tool"}
+
+
+def assert_key_only_in_auth_headers(fake: FakeLLM, *texts: str) -> None:
+    assert fake.requests
+    for seen in fake.requests:
+        assert seen.headers["authorization"] == f"Bearer {KEY}"
+        assert KEY not in json.dumps(seen.body)
+        assert KEY not in json.dumps({k: v for k, v in seen.headers.items() if k != "authorization"})
+    for text in texts:
+        assert KEY not in text
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+async def test_three_turns_keep_three_distinct_replies(
+    tmp_path: Path, fake_llm: FakeLLM, provider: str
+) -> None:
+    """Every reply is its own item (no `__fake_id__`, no overwrite) with the text that was streamed."""
+    scripted = [["Hel", "lo, ", "Alice."], ["Second ", "answer ", "here."], ["Third", " and ", "last."]]
+    fake_llm.push(*(Text(*pieces) for pieces in scripted))
+    async with backend(tmp_path, fake_llm, provider) as alice:
+        thread_id, turns = None, []
+        for text in ("first question", "second question", "third question"):
+            thread_id, events = await send(alice, thread_id, text)
+            turns.append(events)
+        items = await stored(alice, thread_id)
+    assert [item["type"] for item in items] == ["user_message", "assistant_message"] * 3
+    answers = [item for item in items if item["type"] == "assistant_message"]
+    ids = [item["id"] for item in answers]
+    assert len(set(ids)) == 3
+    assert "__fake_id__" not in ids
+    assert [item["content"][0]["text"] for item in answers] == ["".join(pieces) for pieces in scripted]
+    for events, pieces, item_id in zip(turns, scripted, ids, strict=True):
+        added = [
+            e.item.id
+            for e in events
+            if isinstance(e, ThreadItemAddedEvent) and e.item.type == "assistant_message"
+        ]
+        assert added == [item_id]
+        assert deltas(events) == [(item_id, piece) for piece in pieces]
+        assert [(r.id, r.content[0].text) for r in replies(events)] == [(item_id, "".join(pieces))]
+    assert len(fake_llm.requests) == 3
+    history = json.dumps(fake_llm.requests[-1].body)  # the model sees the whole thread, oldest first
+    seen = ["first question", "Hello, Alice.", "second question", "Second answer here.", "third question"]
+    assert [history.find(text) for text in seen] == sorted(history.find(text) for text in seen)
+    assert -1 not in [history.find(text) for text in seen]
+    assert_key_only_in_auth_headers(fake_llm, json.dumps(items))
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+async def test_tool_calls_run_on_the_mcp_servers(
+    tmp_path: Path, fake_llm: FakeLLM, provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One turn: a message and an add_task call, then list_tasks, then a last message. Each call's
+    output reaches the model, each result is a widget, the two messages stay two items."""
+    monkeypatch.setenv("TASKS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}")
+    monkeypatch.setenv("ITEMS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'items.db'}")
+    add = ToolCall("add_task", {"title": "buy milk"}, before=("Adding ", "it."))
+    listing = ToolCall("list_tasks", {"status": "pending"})
+    fake_llm.push(add, listing, Text("One ", "task ", "left."))
+    async with backend(tmp_path, fake_llm, provider, tools=True) as alice:
+        thread_id, events = await send(alice, None, "please remember to buy milk")
+        items = await stored(alice, thread_id)
+    assert not [e for e in events if isinstance(e, ErrorEvent)]
+    done = [e.item for e in events if isinstance(e, ThreadItemDoneEvent)]
+    assert [item.type for item in done] == ["assistant_message", "widget", "widget", "assistant_message"]
+    assert all("buy milk" in item.widget.model_dump_json() for item in done if isinstance(item, WidgetItem))
+    assert [r.content[0].text for r in replies(events)] == ["Adding it.", "One task left."]
+    assert [item["type"] for item in items] == ["user_message", *(item.type for item in done)]
+    ids = [item["id"] for item in items if item["type"] == "assistant_message"]
+    assert len(set(ids)) == 2
+    assert "__fake_id__" not in ids
+    assert [text for _, text in deltas(events)] == ["Adding ", "it.", "One ", "task ", "left."]
+    assert len(fake_llm.requests) == 3
+    assert tool_outputs(fake_llm.requests[0].body) == {}
+    added = tool_outputs(fake_llm.requests[1].body)
+    assert list(added) == [add.call_id]
+    assert "buy milk" in added[add.call_id]
+    task_id = re.search(r"task_[0-9a-z]{12}", added[add.call_id]).group()
+    listed = tool_outputs(fake_llm.requests[2].body)
+    assert list(listed) == [add.call_id, listing.call_id]
+    assert "buy milk" in listed[listing.call_id]
+    assert task_id in listed[listing.call_id]
+    assert_key_only_in_auth_headers(fake_llm, json.dumps(items))
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+async def test_server_errors_are_retried_then_reported(
+    tmp_path: Path, fake_llm: FakeLLM, provider: str
+) -> None:
+    """500 twice with one retry allowed: an `error` event (retry allowed) in a 200 SSE answer, the user
+    message kept, no partial reply stored; the next turn works."""
+    fake_llm.push(Error(500), Error(500), Text("Back ", "again."))
+    async with backend(tmp_path, fake_llm, provider, LLM_MAX_RETRIES=1) as alice:
+        response = await alice.post({"type": "threads.create", "params": {"input": user_input("hello")}})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = parse_sse(response.content)
+        errors = [e for e in events if isinstance(e, ErrorEvent)]
+        assert len(errors) == 1
+        assert errors[0].allow_retry is True
+        assert len(fake_llm.requests) == 2  # the client retried once
+        thread_id = next(e.thread.id for e in events if e.type == "thread.created")
+        assert [item["type"] for item in await stored(alice, thread_id)] == ["user_message"]
+        _, events = await send(alice, thread_id, "hello again")
+        assert [r.content[0].text for r in replies(events)] == ["Back again."]
+        assert [item["type"] for item in await stored(alice, thread_id)] == [
+            "user_message",
+            "user_message",
+            "assistant_message",
+        ]
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+async def test_a_refused_key_is_reported_and_never_leaks(
+    tmp_path: Path, fake_llm: FakeLLM, provider: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """401: an `error` event, no retry, and the key is nowhere in the answer or the logs."""
+    caplog.set_level(logging.DEBUG)
+    fake_llm.push(Error(401))
+    async with backend(tmp_path, fake_llm, provider) as alice:
+        response = await alice.post({"type": "threads.create", "params": {"input": user_input("hi")}})
+        events = parse_sse(response.content)
+    assert response.status_code == 200
+    assert [e.allow_retry for e in events if isinstance(e, ErrorEvent)] == [True]
+    assert len(fake_llm.requests) == 1
+    assert "Incorrect API key" in caplog.text  # the provider's error is logged on the server...
+    assert_key_only_in_auth_headers(fake_llm, response.text, caplog.text)  # ...without the key
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+async def test_a_broken_stream_is_reported_and_the_server_stays_up(
+    tmp_path: Path, fake_llm: FakeLLM, provider: str
+) -> None:
+    """The connection drops mid-reply: an `error` event, no half reply stored, the next turn works."""
+    fake_llm.push(Broken("Half ", "a "), Text("Whole ", "answer."))
+    async with backend(tmp_path, fake_llm, provider, LLM_MAX_RETRIES=1) as alice:
+        thread_id, events = await send(alice, None, "tell me")
+        assert [e.allow_retry for e in events if isinstance(e, ErrorEvent)] == [True]
+        assert [text for _, text in deltas(events)] == ["Half ", "a "]
+        assert replies(events) == []
+        assert [item["type"] for item in await stored(alice, thread_id)] == ["user_message"]
+        assert (await alice.http.get("/healthz")).status_code == 200
+        _, events = await send(alice, thread_id, "again please")
+        assert [r.content[0].text for r in replies(events)] == ["Whole answer."]
+    assert len(fake_llm.requests) == 2  # a stream that broke is not replayed by the client
+
+
+@pytest.mark.parametrize("provider", ["openai", "openai-compatible"])
+async def test_rate_limits_are_retried_with_backoff(tmp_path: Path, fake_llm: FakeLLM, provider: str) -> None:
+    """429 then success: the turn succeeds after waiting what the provider asked for."""
+    fake_llm.push(Error(429, headers={"retry-after-ms": "150"}), Text("Made ", "it."))
+    async with backend(tmp_path, fake_llm, provider, LLM_MAX_RETRIES=2) as alice:
+        _, events = await send(alice, None, "hi")
+    assert not [e for e in events if isinstance(e, ErrorEvent)]
+    assert [r.content[0].text for r in replies(events)] == ["Made it."]
+    first, second = fake_llm.requests
+    assert second.at - first.at >= 0.15
+    assert second.body == first.body
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable"),
+    [
+        ({"LLM_PROVIDER": "openai"}, "OPENAI_API_KEY"),
+        ({"LLM_PROVIDER": "gemini", "OPENAI_API_KEY": KEY}, "GEMINI_API_KEY"),
+        ({"LLM_PROVIDER": "openai-compatible", "LLM_MODEL": "m"}, "LLM_BASE_URL"),
+        ({"LLM_PROVIDER": "openai-compatible", "LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "LLM_MODEL"),
+    ],
+)
+def test_a_provider_without_its_settings_refuses_to_start(settings: dict[str, str], variable: str) -> None:
+    with pytest.raises(ValidationError, match=variable):
+        BackendSettings(**settings)
