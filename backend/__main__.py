@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from pydantic import ValidationError
 
 from backend.app import create_app
 from backend.settings import BackendSettings
@@ -29,7 +30,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     options = parser.parse_args(argv)
-    settings = BackendSettings()
+    try:
+        settings = BackendSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        sys.exit(f"chatkit-backend: invalid configuration: {problems}")
     if settings.local_mode and not is_loopback(options.host):
         sys.exit(
             f"chatkit-backend: refusing to listen on {options.host} without authentication. "

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from backend.agent.assistant import create_assistant
-from backend.agent.models import create_model
+from backend.agent.models import close_model, create_model
 from backend.agent.tool_events import ToolEvents
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
@@ -77,7 +77,8 @@ def describe(exc: ValidationError) -> str:
 def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | None = None) -> FastAPI:
     """The backend app; `agent` replaces the default assistant (tests use a scripted model)."""
     settings = settings or BackendSettings()
-    set_tracing_disabled(settings.openai_api_key is None)  # traces go to OpenAI: only with its key
+    # Traces go to OpenAI: only when the conversation goes there anyway.
+    set_tracing_disabled(not (settings.provider == "openai" and settings.llm_base_url is None))
     authenticator = Authenticator(settings)
 
     @asynccontextmanager
@@ -104,9 +105,10 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             )
             await hub.start()
         app.state.store, app.state.hub = store, hub
+        model = None if agent is not None else create_model(settings)
         app.state.chat = ChatServer(
             store,
-            agent or create_assistant(create_model(settings)),
+            agent or create_assistant(model),
             history_items=settings.history_items,
             hub=hub,
             events=events,
@@ -116,6 +118,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         finally:
             if hub is not None:
                 await hub.close()
+            if model is not None:
+                await close_model(model)
             await engine.dispose()
 
     app = FastAPI(title="ChatKit backend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

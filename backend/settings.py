@@ -17,7 +17,7 @@ LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 class BackendSettings(BaseSettings):
     """Everything the backend process reads from its environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     database_url: str = Field(default="sqlite+aiosqlite:///./data/chat.db", validation_alias="DATABASE_URL")
     auth_jwt_secret: SecretStr | None = Field(default=None, validation_alias="AUTH_JWT_SECRET")

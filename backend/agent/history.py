@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import Attachment, WidgetItem
-from openai.types.responses import ResponseInputContentParam, ResponseInputTextParam
+from chatkit.types import AssistantMessageItem, Attachment, WidgetItem
+from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam, ResponseInputTextParam
 from openai.types.responses.response_input_item_param import Message
 
 from shared_widgets import summarize_widget
 
 
 class HistoryConverter(ThreadItemConverter):
-    """Widgets reach the model as a short text summary (not their JSON); attachments as a note."""
+    """Widgets reach the model as a short text summary (not their JSON); attachments as a note;
+    earlier replies as plain assistant text, which Chat Completions models accept too (the SDK's
+    `output_text` parts are refused there: every second turn would fail)."""
+
+    async def assistant_message_to_input(self, item: AssistantMessageItem) -> TResponseInputItem | None:
+        """An earlier reply, as text."""
+        text = "\n\n".join(part.text for part in item.content if part.text)
+        return EasyInputMessageParam(type="message", role="assistant", content=text) if text else None
 
     async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputContentParam:
         """A text note for an attached file."""

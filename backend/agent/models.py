@@ -47,3 +47,10 @@ def create_model(settings: BackendSettings) -> Model:
     return OpenAIChatCompletionsModel(
         model=settings.llm_model, openai_client=client(openai_key, settings.llm_base_url)
     )
+
+
+async def close_model(model: Model) -> None:
+    """Close the HTTP client of a provider model (the SDK models keep it as `_client`)."""
+    client = getattr(model, "_client", None)
+    if isinstance(client, AsyncOpenAI):
+        await client.close()

@@ -23,8 +23,10 @@ stream them, so the openai client's HTTP and SSE code and the Agents SDK's strea
   bodies are a JSON list `[{"error": {"code", "message", "status"}}]`.
 - Errors (`Error`): the status with the API's JSON error body (an invalid key is echoed masked, as
   OpenAI does), optional headers (`retry-after-ms`). `Broken`: the stream starts, sends some text,
-  then the connection is dropped without the end of the chunked body.
-A request with nothing scripted gets a 400 (not retried by the client) and fails the test.
+  then the connection is dropped without the end of the chunked body (uvicorn logs the exception).
+- `ToolCall(..., before=pieces)`: a message streamed before the call in the same response.
+A request with nothing scripted gets a 400 (not retried by the client) and fails the test. Any
+other path is recorded and answered 404 (so a misdirected request, e.g. a trace export, shows).
 """
 
 from __future__ import annotations
@@ -130,12 +132,20 @@ class FakeLLM:
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/responses", self._responses, methods=["POST"]),
+                Route("/{path:path}", self._elsewhere, methods=["GET", "POST", "PUT", "DELETE"]),
             ]
         )
 
     def push(self, *replies: Reply) -> None:
         """Answer the next requests with these replies, in order."""
         self.script.extend(replies)
+
+    async def _elsewhere(self, request: Request) -> Response:
+        """Any other request (e.g. a trace export pointed here): recorded, answered 404."""
+        body = await request.body()
+        parsed = json.loads(body) if body.startswith(b"{") else {"raw": body.decode(errors="replace")}
+        self.requests.append(Seen(request.url.path, dict(request.headers), parsed, time.monotonic()))
+        return JSONResponse({"error": {"message": "not emulated"}}, status_code=404)
 
     async def _take(self, request: Request) -> tuple[dict[str, Any], Reply | Response]:
         body = await request.json()
@@ -339,26 +349,38 @@ def split(text: str, parts: int = 3) -> list[str]:
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_done = asyncio.Event()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:  # leave Ctrl-C to pytest
         yield
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.startup_done.set()  # started, or gave up (`started` stays False)
+
 
 @contextlib.asynccontextmanager
 async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app (lifespan included) under uvicorn on a free 127.0.0.1 port; its base URL."""
+    """Serve an ASGI app (lifespan included) under uvicorn on a free 127.0.0.1 port; its base URL.
+    Stopped (lifespan shutdown included) when the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = _Server(uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=5))
     task = asyncio.create_task(server.serve(sockets=[sock]))
+    started = asyncio.create_task(server.startup_done.wait())
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the server stopped during start-up (see the log)")
-            await asyncio.sleep(0.005)
+        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        if not server.started:
+            await task  # raises what failed, if anything did
+            raise RuntimeError("the server did not start (see the log)")
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
+        started.cancel()
         server.should_exit = True
         await task
         sock.close()
