@@ -94,7 +94,10 @@ class ChatServer(ChatKitServer[RequestContext]):
         tools = await self.hub.function_tools(self.agent) if self.hub else []
         agent = self.agent.clone(tools=[*self.agent.tools, *tools]) if tools else self.agent
         result = Runner.run_streamed(
-            agent, await self.converter.to_agent_input(history), context=agent_context, hooks=self.events
+            agent,
+            await self.converter.to_agent_input(history),
+            context=agent_context,
+            hooks=self.events if tools else None,
         )
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
         async for event in stream_agent_response(agent_context, result):

@@ -24,7 +24,7 @@ from typing import Any
 import httpx2
 import psutil
 
-from bench.chatkit_bench import SECRET, start, timed_stream, token
+from bench.chatkit_bench import SECRET, against_floor, start, timed_stream, token
 from bench.support import free_port, summary
 
 BIN = Path(sys.executable).parent
@@ -50,35 +50,19 @@ async def measure(base: str, rounds: int, env: dict[str, str], label: str) -> No
     async with httpx2.AsyncClient(timeout=60) as http:
         url = f"{base}/chatkit"
         await http.post(url, content=message("threads.create", "add task warm up"), headers=headers)
-        thread_id = await new_thread(http, url, headers, "hello")
         for kind, text in (("text-only", "hello there"), ("tool + widget", "list tasks")):
-            body = message("threads.add_user_message", text, thread_id)
-            _, _, frames = await timed_stream(http, url, body, headers)
-            floor_port = free_port()
-            floor = await start(
-                [sys.executable, str(HERE / "sse_floor.py"), str(floor_port), str(frames)], env, floor_port
-            )
-            try:
-                floor_url = f"http://127.0.0.1:{floor_port}/"
-                ours_first, ours_last, floor_first, floor_last = [], [], [], []
-                for _ in range(5):
-                    await timed_stream(http, url, body, headers)
-                for index in range(rounds):
-                    if index % 20 == 0:  # keep the history short and realistic
-                        thread_id = await new_thread(http, url, headers, "hello")
-                        body = message("threads.add_user_message", text, thread_id)
-                    first, last, _ = await timed_stream(http, url, body, headers)
-                    ours_first.append(first)
-                    ours_last.append(last)
-                    first, last, _ = await timed_stream(http, floor_url, b"{}", headers)
-                    floor_first.append(first)
-                    floor_last.append(last)
-            finally:
-                floor.terminate()
-                await floor.wait()
-            print(f"  {label} MCP, {kind} turn ({frames} SSE events)")
-            print(f"    first byte  ours {summary(ours_first)}   floor {summary(floor_first)}")
-            print(f"    last byte   ours {summary(ours_last)}   floor {summary(floor_last)}")
+            state: dict[str, Any] = {"turns": 0, "thread": None}
+
+            async def one_turn(text: str = text, state: dict[str, Any] = state) -> tuple[float, float, int]:
+                if state["turns"] % 20 == 0:  # keep the history short and realistic
+                    state["thread"] = await new_thread(http, url, headers, "hello")
+                state["turns"] += 1
+                return await timed_stream(
+                    http, url, message("threads.add_user_message", text, state["thread"]), headers
+                )
+
+            print(f"  {label} MCP, {kind} turn")
+            await against_floor(http, one_turn, rounds, env)
 
 
 async def load(base: str, users: int, turns: int, backend_pid: int) -> None:

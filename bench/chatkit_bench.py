@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx2
@@ -63,39 +64,46 @@ async def timed_stream(
     return (first - start) * 1000, (time.perf_counter() - start) * 1000, frames
 
 
+Turn = Callable[[], Awaitable[tuple[float, float, int]]]
+
+
+async def against_floor(http: httpx2.AsyncClient, turn: Turn, rounds: int, env: dict[str, str]) -> None:
+    """Time `turn` and a bare SSE endpoint streaming as many events, alternating, and print both."""
+    _, _, frames = await turn()
+    floor_port = free_port()
+    floor = await start(
+        [sys.executable, str(HERE / "sse_floor.py"), str(floor_port), str(frames)], env, floor_port
+    )
+    floor_url = f"http://127.0.0.1:{floor_port}/"
+    ours: tuple[list[float], list[float]] = ([], [])
+    bare: tuple[list[float], list[float]] = ([], [])
+    try:
+        for round_ in range(rounds + 10):  # the first 10 warm both up
+            first, last, _ = await turn()
+            floor_first, floor_last, _ = await timed_stream(http, floor_url, b"{}", {})
+            if round_ >= 10:
+                ours[0].append(first)
+                ours[1].append(last)
+                bare[0].append(floor_first)
+                bare[1].append(floor_last)
+    finally:
+        floor.terminate()
+        await floor.wait()
+    for label, index in (("first byte", 0), ("last byte ", 1)):
+        ratio = statistics.median(ours[index]) / statistics.median(bare[index])
+        print(f"    {label}  ours {summary(ours[index])}   floor {summary(bare[index])}   ({ratio:.1f}x)")
+    print(f"    ({frames} SSE events, {rounds} turns)")
+
+
 async def turn_latency(rounds: int, env: dict[str, str]) -> None:
-    backend_port, floor_port = free_port(), free_port()
-    backend = await start([str(BIN / "chatkit-backend"), "--port", str(backend_port)], env, backend_port)
+    port = free_port()
+    backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], env, port)
     headers = {"Authorization": f"Bearer {token('bench')}", "Content-Type": "application/json"}
     try:
         async with httpx2.AsyncClient(timeout=30) as http:
-            url = f"http://127.0.0.1:{backend_port}/chatkit"
-            _, _, frames = await timed_stream(http, url, CREATE, headers)
-            floor = await start(
-                [sys.executable, str(HERE / "sse_floor.py"), str(floor_port), str(frames)], env, floor_port
-            )
-            try:
-                floor_url = f"http://127.0.0.1:{floor_port}/"
-                ours_first, ours_last, floor_first, floor_last = [], [], [], []
-                for _ in range(10):  # warm up both
-                    await timed_stream(http, url, CREATE, headers)
-                    await timed_stream(http, floor_url, b"{}", headers)
-                for _ in range(rounds):
-                    first, last, _ = await timed_stream(http, url, CREATE, headers)
-                    ours_first.append(first)
-                    ours_last.append(last)
-                    first, last, _ = await timed_stream(http, floor_url, b"{}", headers)
-                    floor_first.append(first)
-                    floor_last.append(last)
-            finally:
-                floor.terminate()
-                await floor.wait()
-        print(f"  threads.create ({frames} SSE events), {rounds} turns over HTTP on loopback")
-        print(f"    first byte  ours  {summary(ours_first)}   floor {summary(floor_first)}")
-        print(f"    last byte   ours  {summary(ours_last)}   floor {summary(floor_last)}")
-        first_ratio = statistics.median(ours_first) / statistics.median(floor_first)
-        last_ratio = statistics.median(ours_last) / statistics.median(floor_last)
-        print(f"    ratio ours/floor (median): first byte {first_ratio:.1f}x, last byte {last_ratio:.1f}x")
+            url = f"http://127.0.0.1:{port}/chatkit"
+            print("  threads.create over HTTP on loopback")
+            await against_floor(http, lambda: timed_stream(http, url, CREATE, headers), rounds, env)
     finally:
         backend.terminate()
         await backend.wait()
@@ -157,6 +165,7 @@ async def main() -> None:
             **os.environ,
             "DATABASE_URL": f"sqlite+aiosqlite:///{directory}/chat.db",
             "AUTH_JWT_SECRET": SECRET,
+            "MCP_CONFIG": "",  # the protocol layer alone (bench.agent_bench measures turns with tools)
         }
         print("\n== turn latency ==")
         await turn_latency(options.rounds, env)

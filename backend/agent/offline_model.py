@@ -39,9 +39,13 @@ from backend.agent.offline_intents import PHRASES, parse_intent
 MODEL_NAME = "offline"
 WORDS_PER_DELTA = 6
 HELP = (
-    "I'm the built-in offline model: no AI provider key is configured, so I only understand a few "
+    "I'm the built-in offline model: no AI provider key is configured, so I only understand these "
     "phrases: " + "; ".join(f"“{phrase}”" for phrase in PHRASES) + ". Set OPENAI_API_KEY or "
     "GEMINI_API_KEY (or LLM_PROVIDER) for a real model."
+)
+SHORT_HELP = (
+    "I'm the built-in offline model (no AI provider key is set), so I only understand a few phrases, "
+    "such as “add task <title>”, “list tasks” and “search <words>”. Say “help” for all of them."
 )
 
 
@@ -83,6 +87,8 @@ def decide(model_input: str | list[Any], tool_names: set[str]) -> str | ToolCall
     texts = [text for text in user_texts(model_input) if text.strip()]
     if not texts:
         return f"Hello! {HELP}"
+    if texts[-1].strip().lower().rstrip("?!.") in {"help", "what can you do"}:
+        return HELP
     intent = parse_intent(texts[-1])
     if intent is None:
         quoted = re.sub(r"\s+", " ", texts[-1]).strip()
@@ -91,7 +97,7 @@ def decide(model_input: str | list[Any], tool_names: set[str]) -> str | ToolCall
         history = (
             "This is your first message." if count == 1 else f"You have sent {count} messages in this thread."
         )
-        return f"You said: “{quoted}”. {history} {HELP}"
+        return f"You said: “{quoted}”. {history} {SHORT_HELP}"
     if intent.tool not in tool_names:
         return f"I can't reach the {intent.tool} tool right now: its server is unavailable. Try again soon."
     return ToolCall(name=intent.tool, arguments=intent.arguments)

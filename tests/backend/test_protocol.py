@@ -214,3 +214,21 @@ async def test_unsupported_requests_are_clear_4xx(alice: ChatKitClient) -> None:
         response = await alice.post(payload)
         assert response.status_code == status, (payload["type"], response.text)
         assert response.json()["error"]["message"]
+
+
+async def test_the_offline_model_says_what_it_is_and_what_it_understands(alice: ChatKitClient) -> None:
+    """Anything it does not understand gets an honest short answer; "help" lists every phrase."""
+    _, events = await alice.create_thread("what is the weather like?")
+    _, text = assistant_text(events)
+    assert "offline model" in text
+    assert "“help”" in text
+    _, events = await alice.create_thread("help")
+    _, text = assistant_text(events)
+    for phrase in (
+        "add task <title>",
+        "list tasks",
+        "complete task <id>",
+        "rename task <id> to <title>",
+        "search <words>",
+    ):
+        assert f"“{phrase}”" in text
