@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import openai
 from agents import Agent, Runner
 from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     AttachmentsDeleteReq,
@@ -29,7 +32,19 @@ from backend.context import RequestContext
 from backend.mcp.hub import McpHub
 from backend.store import SqlStore
 
+logger = logging.getLogger(__name__)
 TITLE_WORDS = 6
+# Provider answers that a retry cannot fix: bad key, no access, unknown model, invalid request.
+REFUSALS = (
+    openai.AuthenticationError,
+    openai.PermissionDeniedError,
+    openai.NotFoundError,
+    openai.BadRequestError,
+)
+PROVIDER_REFUSED = (
+    "The AI provider refused this request. The server's provider key or model settings need "
+    "attention; retrying will not help."
+)
 TITLE_CHARS = 60
 
 
@@ -100,8 +115,12 @@ class ChatServer(ChatKitServer[RequestContext]):
             hooks=self.events if tools else None,
         )
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
-        async for event in stream_agent_response(agent_context, result):
-            yield repair(event)
+        try:
+            async for event in stream_agent_response(agent_context, result):
+                yield repair(event)
+        except REFUSALS as exc:  # retrying cannot help: say so (other errors end with a retry offer)
+            logger.warning("The model provider refused the request: %s", exc)
+            raise CustomStreamError(PROVIDER_REFUSED, allow_retry=False) from None
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

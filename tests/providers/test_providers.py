@@ -203,7 +203,9 @@ async def test_a_refused_key_is_reported_and_never_leaks(
         response = await alice.post({"type": "threads.create", "params": {"input": user_input("hi")}})
         events = parse_sse(response.content)
     assert response.status_code == 200
-    assert [e.allow_retry for e in events if isinstance(e, ErrorEvent)] == [True]
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert [(e.allow_retry, e.code) for e in errors] == [(False, "custom")]  # a retry cannot fix a bad key
+    assert "provider key" in (errors[0].message or "")
     assert len(fake_llm.requests) == 1
     assert "Error code: 401" in caplog.text  # the provider's error is logged on the server...
     assert_key_only_in_auth_headers(fake_llm, response.text, caplog.text)  # ...without the key
