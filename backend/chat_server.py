@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 import openai
-from agents import Agent, Runner
+from agents import Agent, Runner, Tool
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -77,6 +77,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         self.hub = hub
         self.events = events
         self.converter = HistoryConverter()
+        self._tooled: tuple[tuple[int, ...], Agent[Any]] | None = None
 
     async def handle(
         self, request: ChatKitReq, context: RequestContext
@@ -107,7 +108,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         tools = await self.hub.function_tools(self.agent) if self.hub else []
-        agent = self.agent.clone(tools=[*self.agent.tools, *tools]) if tools else self.agent
+        agent = self._with_tools(tools)
         result = Runner.run_streamed(
             agent,
             await self.converter.to_agent_input(history),
@@ -121,6 +122,15 @@ class ChatServer(ChatKitServer[RequestContext]):
         except REFUSALS as exc:  # retrying cannot help: say so (other errors end with a retry offer)
             logger.warning("The model provider refused the request: %s", exc)
             raise CustomStreamError(PROVIDER_REFUSED, allow_retry=False) from None
+
+    def _with_tools(self, tools: list[Tool]) -> Agent[Any]:
+        """The agent with the servers' tools; cloned only when the tools change (a clone costs ~1 ms)."""
+        if not tools:
+            return self.agent
+        key = tuple(id(tool) for tool in tools)
+        if self._tooled is None or self._tooled[0] != key:
+            self._tooled = (key, self.agent.clone(tools=[*self.agent.tools, *tools]))
+        return self._tooled[1]
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
 from chatkit.types import AssistantMessageItem, Attachment, WidgetItem
@@ -9,6 +11,8 @@ from openai.types.responses import EasyInputMessageParam, ResponseInputContentPa
 from openai.types.responses.response_input_item_param import Message
 
 from shared_widgets import summarize_widget
+
+SUMMARY_CACHE_SIZE = 4096
 
 
 class HistoryConverter(ThreadItemConverter):
@@ -27,9 +31,19 @@ class HistoryConverter(ThreadItemConverter):
             type="input_text", text=f"[The user attached a file: {attachment.name} ({attachment.mime_type})]"
         )
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Summaries of stored widgets, reused turn after turn (a summary walks the whole widget).
+        self._summaries: OrderedDict[str, str] = OrderedDict()
+
     async def widget_to_input(self, item: WidgetItem) -> TResponseInputItem | list[TResponseInputItem] | None:
         """What the user was shown, in a few lines of text."""
-        text = f"[Shown to the user as a widget: {summarize_widget(item.widget)}]"
+        summary = self._summaries.get(item.id)
+        if summary is None:
+            summary = self._summaries[item.id] = summarize_widget(item.widget)
+            if len(self._summaries) > SUMMARY_CACHE_SIZE:
+                self._summaries.popitem(last=False)
+        text = f"[Shown to the user as a widget: {summary}]"
         return Message(
             type="message", role="user", content=[ResponseInputTextParam(type="input_text", text=text)]
         )
