@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from backend.context import RequestContext
+from backend.db import is_sqlite
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
 
 ITEM_ADAPTER: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
@@ -134,13 +135,13 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         max_upload_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.engine = engine
-        sqlite_engine = engine.dialect.name == "sqlite"
+        on_sqlite = is_sqlite(engine)
         # One-statement calls skip BEGIN/COMMIT round trips on Postgres; the statement is atomic on
-        # its own. (aiosqlite pays more to switch modes than it saves.) Multi-statement calls use begin().
-        self._single = engine if sqlite_engine else engine.execution_options(isolation_level="AUTOCOMMIT")
+        # its own (SQLite runs inline: nothing to save there). Multi-statement calls use begin().
+        self._single = engine if on_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self.public_base_url = public_base_url.rstrip("/")
         self.max_upload_bytes = max_upload_bytes
-        insert = sqlite.insert if sqlite_engine else postgresql.insert
+        insert = sqlite.insert if on_sqlite else postgresql.insert
         self._upsert_thread = _upsert(insert, THREADS, updated=["title", "data"], guard=["owner"])
         self._upsert_attachment = _upsert(insert, ATTACHMENTS, updated=["thread_id", "data"], guard=["owner"])
         self._upsert_file = _upsert(
