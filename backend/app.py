@@ -27,6 +27,7 @@ from backend.db import create_engine
 from backend.mcp.config import load_mcp_config
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
+from backend.page import create_page_router
 from backend.request_checks import RequestRejected, check_request
 from backend.settings import BackendSettings
 from backend.store import SqlStore
@@ -173,6 +174,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
 
     app.add_api_route("/chatkit", chatkit, methods=["POST"])
     app.add_api_route("/chatkit/api", chatkit, methods=["POST"])
+    app.include_router(create_page_router(settings))
 
     @app.post("/chatkit/upload/{attachment_id}")
     async def upload(attachment_id: str, request: Request) -> Response:

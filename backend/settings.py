@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_USER = "local"
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+CHATKIT_SCRIPT_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
 
 
 class BackendSettings(BaseSettings):
@@ -44,6 +45,21 @@ class BackendSettings(BaseSettings):
     mcp_auth_secret: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(48)), validation_alias="MCP_AUTH_SECRET"
     )
+    chatkit_page: bool | None = Field(default=None, validation_alias="CHATKIT_PAGE")
+    chatkit_domain_key: str = Field(
+        default="domain_pk_localhost_dev", min_length=1, validation_alias="CHATKIT_DOMAIN_KEY"
+    )
+    chatkit_page_title: str = Field(
+        default="ChatKit backend", min_length=1, max_length=200, validation_alias="CHATKIT_PAGE_TITLE"
+    )
+    chatkit_script_url: str = Field(
+        default=CHATKIT_SCRIPT_URL, min_length=1, validation_alias="CHATKIT_SCRIPT_URL"
+    )
+
+    @field_validator("chatkit_page", mode="before")
+    @classmethod
+    def _page_unset(cls, value: object) -> object:
+        return None if value == "" else value  # CHATKIT_PAGE= (empty): the default for the mode
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
@@ -102,3 +118,8 @@ class BackendSettings(BaseSettings):
     def local_mode(self) -> bool:
         """No end-user auth configured: one local user, loopback only."""
         return self.auth_jwt_secret is None and not self.auth_jwks_url
+
+    @property
+    def chatkit_page_enabled(self) -> bool:
+        """CHATKIT_PAGE when set, else on in local mode and off when end-user auth is configured."""
+        return self.local_mode if self.chatkit_page is None else self.chatkit_page
