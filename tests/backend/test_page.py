@@ -1,4 +1,4 @@
-"""`GET /`: the ChatKit page in process: on/off defaults, headers, the injected settings and their escaping."""
+"""`GET /` in process: the ChatKit page on or off by default, its headers, settings and their escaping."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ async def test_explicit_chatkit_page_wins(sqlite_url: str, auth: bool, page: str
 
 
 async def test_settings_reach_the_page(sqlite_url: str) -> None:
-    """Domain key, title, script URL and upload limit come from settings; a real model gets general prompts."""
+    """Domain key, title, script URL and upload limit come from settings; other models get general prompts."""
     settings = BackendSettings(
         DATABASE_URL=sqlite_url,
         CHATKIT_DOMAIN_KEY="domain_pk_0123abc",
