@@ -18,7 +18,7 @@ install: $(STAMP)
 ## streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them all.
 run: install
 	@mkdir -p data
-	@echo "ChatKit endpoint: http://127.0.0.1:8000/chatkit   MCP token: $(BIN)/tasks-mcp token --user alice"
+	@echo "ChatKit page: http://127.0.0.1:8000/   endpoint: http://127.0.0.1:8000/chatkit   MCP token: $(BIN)/tasks-mcp token --user alice"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/chatkit-backend --port 8000 & \
 	$(BIN)/tasks-mcp --transport http --port 8101 & \
