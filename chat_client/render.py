@@ -57,9 +57,10 @@ def _children(node: Node) -> Iterator[Node]:
         yield from (child for child in children if isinstance(child, Mapping))
 
 
-def _status(node: Node) -> str | None:
-    status = node.get("status")
-    return (_text(status, "text") or None) if isinstance(status, Mapping) else None
+def _status(node: Node) -> Text | None:
+    """The status header of a Card or ListView (as Text: a plain string would be read as markup)."""
+    text = _text(mapping(node.get("status")), "text")
+    return Text(text) if text else None
 
 
 def _styled_text(node: Node, *extra: str) -> Text:
@@ -147,7 +148,7 @@ def _card(node: Node) -> RenderableType:
         _column(node) or Text(""),
         title=_status(node),
         title_align="left",
-        subtitle=" ".join(buttons) or None,
+        subtitle=Text(" ".join(buttons)) if buttons else None,
         subtitle_align="right",
         box=box.ROUNDED,
     )

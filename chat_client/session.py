@@ -150,9 +150,12 @@ class Session:
         table.add_column("created", no_wrap=True, style="dim")
         for thread in threads:
             mark = " *" if thread.get("id") == self.thread_id else ""
-            table.add_row(
-                f"{thread.get('id')}{mark}", str(thread.get("title") or "—"), when(thread.get("created_at"))
+            cells = (
+                f"{thread.get('id')}{mark}",
+                str(thread.get("title") or "—"),
+                when(thread.get("created_at")),
             )
+            table.add_row(*map(Text, cells))  # Text: a title like "[b]" is not markup
         self.console.print(table)
         return True
 

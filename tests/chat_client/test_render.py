@@ -255,3 +255,20 @@ def test_thread_items_as_history_shows_them() -> None:
         assert part in text, (part, text)
     assert render_item(base | {"type": "end_of_turn"}) is None
     assert render_item(base | {"type": "hidden_context_item", "content": "secret"}) is None
+
+
+def test_text_that_looks_like_rich_markup_is_shown_as_it_is() -> None:
+    """Widget text is data: `[bold]`, `[/oops]` and `[link=...]` are neither styles nor errors."""
+    hostile = ["[bold]not bold[/bold]", "[/oops]", "[link=https://evil.test]click[/link]", *samples.NASTY[:5]]
+    widget = {
+        "type": "Card",
+        "status": {"text": hostile[0]},
+        "confirm": {"label": hostile[1], "action": {"type": "x"}},
+        "children": [{"type": "Text", "value": value} for value in hostile]
+        + [{"type": "Badge", "label": hostile[2]}, {"type": "Button", "label": hostile[1]}],
+    }
+    listing = {"type": "ListView", "status": {"text": hostile[1]}, "children": []}
+    text = show(Group(render_widget(widget), render_widget(listing)), width=200)
+    for value in hostile[:3]:
+        assert value in text, value
+    assert text.count("[/oops]") >= 4  # status, confirm button, text, button
