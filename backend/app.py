@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,10 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backend.agent.assistant import create_assistant
 from backend.agent.models import close_model, create_model
 from backend.agent.tool_events import ToolEvents
+from backend.attachment_links import AttachmentLinks, LinkError, Purpose
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
 from backend.context import RequestContext
@@ -35,6 +39,8 @@ from backend.store import SqlStore
 logger = logging.getLogger(__name__)
 # Parse once per request with an adapter built here: the SDK's process() builds one per call (~2 ms).
 REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
+# Room for a multipart form's boundaries and part headers around the file itself.
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -66,6 +72,35 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def read_upload(request: Request, limit: int) -> bytes:
+    """An upload's file: the `file` field of a multipart form (what ChatKit sends), else the raw body."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return await read_body(request, limit)
+    body = await read_body(request, limit + MULTIPART_ENVELOPE_BYTES)
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(request.headers, chunks(), max_files=1, max_fields=10)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise RequestRejected(
+            400, "invalid_upload", f"The upload is not a valid form: {exc.message}"
+        ) from None
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise RequestRejected(400, "invalid_upload", "The upload form has no 'file' field.")
+    try:
+        content = await file.read()
+    finally:
+        await form.close()
+    if len(content) > limit:
+        raise BodyTooLarge
+    return content
+
+
 def describe(exc: ValidationError) -> str:
     """The first problems of a request that does not parse, without echoing its content."""
     problems = []
@@ -81,13 +116,12 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     # Traces go to OpenAI: only when the conversation goes there anyway.
     set_tracing_disabled(not (settings.provider == "openai" and settings.llm_base_url is None))
     authenticator = Authenticator(settings)
+    links = AttachmentLinks(settings.mcp_auth_secret.get_secret_value(), settings.public_base_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        store = SqlStore(
-            engine, public_base_url=settings.public_base_url, max_upload_bytes=settings.max_upload_bytes
-        )
+        store = SqlStore(engine, links=links, max_upload_bytes=settings.max_upload_bytes)
         await store.create_tables()
         events = ToolEvents(settings.mcp_auth_secret.get_secret_value())
         hub = None
@@ -176,17 +210,37 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     app.add_api_route("/chatkit/api", chatkit, methods=["POST"])
     app.include_router(create_page_router(settings))
 
+    async def attachment_caller(request: Request, attachment_id: str, purpose: Purpose) -> RequestContext:
+        """The caller of an attachment URL: its signed link (how the ChatKit UI uploads and shows
+        previews) and/or the usual bearer token; when both come, they must name the same user."""
+        token = request.query_params.get("token")
+        if token is None:
+            return await authenticate(request)
+        try:
+            user_id = links.verify(token, attachment_id, purpose)
+        except LinkError as exc:
+            raise AuthError(str(exc)) from None
+        if request.headers.get("authorization") is not None:
+            context = await authenticate(request)
+            if context.user_id != user_id:  # someone else's link: as if the attachment did not exist
+                raise NotFoundError(f"Attachment {attachment_id} not found")
+            return context
+        return RequestContext(user_id=user_id, request_id=uuid.uuid4().hex)
+
     @app.post("/chatkit/upload/{attachment_id}")
     async def upload(attachment_id: str, request: Request) -> Response:
-        context = await authenticate(request)
-        content = await read_body(request, settings.max_upload_bytes)
+        context = await attachment_caller(request, attachment_id, "upload")
+        content = await read_upload(request, settings.max_upload_bytes)
         store: SqlStore = request.app.state.store
-        attachment = await store.save_upload(attachment_id, content, context)
+        try:
+            attachment = await store.save_upload(attachment_id, content, context)
+        except ValueError as exc:
+            return error(400, "invalid_upload", str(exc))
         return Response(attachment.model_dump_json(exclude_none=True), media_type="application/json")
 
     @app.get("/chatkit/attachments/{attachment_id}")
     async def download(attachment_id: str, request: Request) -> Response:
-        context = await authenticate(request)
+        context = await attachment_caller(request, attachment_id, "download")
         store: SqlStore = request.app.state.store
         attachment, content = await store.load_upload(attachment_id, context)
         headers = {"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"}

@@ -24,6 +24,7 @@ from chatkit.types import (
     Page,
     ThreadItem,
     ThreadMetadata,
+    UserMessageItem,
     WidgetItem,
 )
 from chatkit.widgets import DynamicWidgetRoot
@@ -33,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
+from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import is_sqlite
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
@@ -131,7 +133,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         self,
         engine: AsyncEngine,
         *,
-        public_base_url: str = "http://127.0.0.1:8000",
+        links: AttachmentLinks,
         max_upload_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.engine = engine
@@ -139,7 +141,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         # One-statement calls skip BEGIN/COMMIT round trips on Postgres; the statement is atomic on
         # its own (SQLite runs inline: nothing to save there). Multi-statement calls use begin().
         self._single = engine if on_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.public_base_url = public_base_url.rstrip("/")
+        self.links = links
         self.max_upload_bytes = max_upload_bytes
         insert = sqlite.insert if on_sqlite else postgresql.insert
         self._upsert_thread = _upsert(insert, THREADS, updated=["title", "data"], guard=["owner"])
@@ -278,7 +280,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
                 await _require(connection, THREADS, thread_id, owner=context.user_id)
                 if after is not None:
                     await _require(connection, ITEMS, after, owner=context.user_id, thread_id=thread_id)
-        return _paged([_item(*row) for row in rows], limit)
+        return _paged([self._signed(_item(*row), context) for row in rows], limit)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of one of the caller's threads, or `NotFoundError`."""
@@ -287,7 +289,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             row = (await connection.execute(_LOAD_ITEM, params)).first()
         if row is None:
             raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
-        return _item(*row)
+        return self._signed(_item(*row), context)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         """Upsert an item into one of the caller's threads (the SDK may add the same item twice)."""
@@ -361,9 +363,17 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
 
     # -- attachments -------------------------------------------------------------------------
 
-    def download_url(self, attachment_id: str) -> str:
-        """Where the backend serves an attachment's bytes (images use it as their preview)."""
-        return f"{self.public_base_url}/chatkit/attachments/{attachment_id}"
+    def _signed(self, item: ThreadItem, context: RequestContext) -> ThreadItem:
+        """`item` with fresh preview links for its images (stored links expire)."""
+        if isinstance(item, UserMessageItem) and item.attachments:
+            item.attachments = [self._preview(attachment, context) for attachment in item.attachments]
+        return item
+
+    def _preview(self, attachment: Attachment, context: RequestContext) -> Attachment:
+        if not isinstance(attachment, ImageAttachment):
+            return attachment
+        url = self.links.download_url(attachment.id, context.user_id)
+        return attachment.model_copy(update={"preview_url": AnyUrl(url)})
 
     async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext) -> Attachment:
         """A new attachment awaiting its upload (not saved: the SDK calls `save_attachment` next)."""
@@ -380,11 +390,11 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             )
         attachment_id = self.generate_attachment_id(mime_type, context)
         descriptor = AttachmentUploadDescriptor(
-            url=AnyUrl(f"{self.public_base_url}/chatkit/upload/{attachment_id}"), method="POST"
+            url=AnyUrl(self.links.upload_url(attachment_id, context.user_id)), method="POST"
         )
         fields: dict[str, Any] = {"id": attachment_id, "name": input.name, "mime_type": mime_type}
         if mime_type.lower().startswith("image/"):
-            preview = AnyUrl(self.download_url(attachment_id))
+            preview = AnyUrl(self.links.download_url(attachment_id, context.user_id))
             return ImageAttachment(**fields, upload_descriptor=descriptor, preview_url=preview)
         return FileAttachment(**fields, upload_descriptor=descriptor)
 
@@ -410,7 +420,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             data = (await connection.execute(_LOAD_ATTACHMENT, params)).scalar()
         if data is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
-        return ATTACHMENT_ADAPTER.validate_json(data)
+        return self._preview(ATTACHMENT_ADAPTER.validate_json(data), context)
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         """Delete one of the caller's attachments and its bytes."""

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from chatkit.store import NotFoundError
@@ -50,6 +51,7 @@ from chatkit.widgets import DynamicWidgetRoot
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from backend.store import SqlStore
@@ -64,7 +66,8 @@ MAX_UPLOAD = 1024
 @pytest.fixture
 async def store(engine: AsyncEngine) -> SqlStore:
     """A store with its tables created."""
-    sql_store = SqlStore(engine, public_base_url="http://chat.test/", max_upload_bytes=MAX_UPLOAD)
+    links = AttachmentLinks("store-tests-secret-" + "x" * 32, "http://chat.test/")
+    sql_store = SqlStore(engine, links=links, max_upload_bytes=MAX_UPLOAD)
     await sql_store.create_tables()
     return sql_store
 
@@ -578,12 +581,13 @@ async def test_create_attachment_describes_the_upload_without_saving(store: SqlS
     )
     assert isinstance(image, ImageAttachment) and re.fullmatch(r"atc_[0-9a-f]{32}", image.id)
     assert image.upload_descriptor is not None and image.upload_descriptor.method == "POST"
-    assert str(image.upload_descriptor.url) == f"http://chat.test/chatkit/upload/{image.id}"
-    assert (
-        str(image.preview_url)
-        == store.download_url(image.id)
-        == f"http://chat.test/chatkit/attachments/{image.id}"
-    )
+    upload = urlsplit(str(image.upload_descriptor.url))
+    assert upload[:3] == ("http", "chat.test", f"/chatkit/upload/{image.id}")
+    assert store.links.verify(parse_qs(upload.query)["token"][0], image.id, "upload") == ALICE.user_id
+    assert image.preview_url is not None
+    preview = urlsplit(str(image.preview_url))
+    assert preview[:3] == ("http", "chat.test", f"/chatkit/attachments/{image.id}")
+    assert store.links.verify(parse_qs(preview.query)["token"][0], image.id, "download") == ALICE.user_id
     file = await store.create_attachment(
         AttachmentCreateParams(name="r.pdf", size=MAX_UPLOAD, mime_type="application/pdf"), ALICE
     )
@@ -679,6 +683,6 @@ async def test_sqlite_engine_settings(tmp_path) -> None:
                 for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
             ]
         assert pragmas == ["wal", SQLITE_BUSY_TIMEOUT_MS, 1, 1]
-        await SqlStore(engine).ping()
+        await SqlStore(engine, links=AttachmentLinks("s" * 40, "http://chat.test")).ping()
     finally:
         await engine.dispose()
