@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from mcp.server import MCPServer
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import AnyHttpUrl, ValidationError
@@ -18,6 +19,7 @@ from starlette.applications import Starlette
 from mcp_servers.common.identity import BearerVerifier, IdentityResolver, TokenCodec
 from mcp_servers.common.results import describe_validation_error
 from mcp_servers.common.settings import ServerSettings
+from mcp_servers.common.stdio_pipes import pipe_stdio
 
 MCP_PATH = "/mcp"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -55,6 +57,14 @@ class ToolServer(MCPServer[Any]):
             if type(cause) is ToolError:  # ours, already worded for a person: drop the SDK's prefix
                 raise cause from None
             raise
+
+    async def run_stdio_async(self) -> None:
+        """Serve over stdio; on pipes (as under an MCP client) without the SDK's reader threads."""
+        async with pipe_stdio() as pipes:
+            stdin, stdout = pipes if pipes is not None else (None, None)
+            async with stdio_server(cast(Any, stdin), cast(Any, stdout)) as (read_stream, write_stream):
+                lowlevel = self._lowlevel_server
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
 
 def create_tool_server(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +112,8 @@ async def test_invalid_meta_token_is_refused_not_ignored(
             assert (await call_ok(client, "list_tasks", {}, as_user(codec.mint(LOCAL_USER))))["total"] == 0
 
 
-@pytest.mark.parametrize("script", ["tasks-mcp", "items-mcp"])
-async def test_stdout_carries_only_json_rpc(script: str, tmp_path: Path, packaged_catalog: Path) -> None:
-    """Read the raw stdout of a session (including a refused call): every line is a JSON-RPC message."""
-    tool = {"tasks-mcp": ("add_task", {"title": "raw"}), "items-mcp": ("list_categories", {})}[script]
+def raw_session(tool: tuple[str, dict[str, Any]]) -> bytes:
+    """initialize, initialized, tools/list, a call, and the same call with a forged token."""
     requests: list[dict[str, Any]] = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INITIALIZE["params"]},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
@@ -131,7 +131,44 @@ async def test_stdout_carries_only_json_rpc(script: str, tmp_path: Path, package
             "params": {"name": tool[0], "arguments": tool[1], "_meta": as_user(bad_tokens()["forged"])},
         },
     ]
-    payload = b"".join(json.dumps(request).encode() + b"\n" for request in requests)
+    return b"".join(json.dumps(request).encode() + b"\n" for request in requests)
+
+
+def test_stdout_to_a_file_is_served_too(tmp_path: Path) -> None:
+    """With stdout a regular file (not a pipe) the server falls back to the SDK's own stdio."""
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [str(BIN / "tasks-mcp"), "--transport", "stdio"],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            env=env_for(tmp_path),
+        )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(raw_session(("add_task", {"title": "into a file"})))
+        process.stdin.flush()
+        deadline = time.monotonic() + 30
+        while len(out.read_bytes().splitlines()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.stdin.close()
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    replies = {reply["id"]: reply for reply in map(json.loads, out.read_bytes().splitlines())}
+    assert sorted(replies) == [1, 2, 3, 4]
+    assert replies[3]["result"]["structuredContent"]["task"]["title"] == "into a file"
+    assert replies[4]["result"]["isError"] is True
+
+
+@pytest.mark.parametrize("script", ["tasks-mcp", "items-mcp"])
+async def test_stdout_carries_only_json_rpc(script: str, tmp_path: Path, packaged_catalog: Path) -> None:
+    """Read the raw stdout of a session (including a refused call): every line is a JSON-RPC message."""
+    tool = {"tasks-mcp": ("add_task", {"title": "raw"}), "items-mcp": ("list_categories", {})}[script]
+    payload = raw_session(tool)
     command = [str(BIN / script), "--transport", "stdio"]
     with (tmp_path / "stderr.log").open("wb") as stderr:
         process = await anyio.open_process(command, env=env_for(tmp_path), stderr=stderr)
