@@ -14,8 +14,9 @@ import jwt
 import pytest
 
 from tests.backend.conftest import user_token
-from tests.chat_client.conftest import MAX_REQUEST_BYTES, Backend
+from tests.chat_client.conftest import MAX_REQUEST_BYTES
 from tests.e2e.conftest import BIN, free_port
+from tests.e2e.conftest import BackendProcess as Backend
 
 pytestmark = pytest.mark.e2e
 THREAD_LINE = re.compile(r"^thread (thr_\w+)  \(continue with --thread \1\)$", re.MULTILINE)
@@ -41,7 +42,9 @@ def chat(
 def user_messages(backend: Backend, token: str, thread_id: str) -> list[str]:
     """The user messages stored in a thread, read over the protocol."""
     body = {"type": "items.list", "params": {"thread_id": thread_id, "limit": 50, "order": "asc"}}
-    response = httpx2.post(backend.url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response = httpx2.post(
+        backend.chatkit_url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert response.status_code == 200, response.text
     items = response.json()["data"]
     return [item["content"][0]["text"] for item in items if item["type"] == "user_message"]
@@ -50,7 +53,7 @@ def user_messages(backend: Backend, token: str, thread_id: str) -> list[str]:
 def test_one_shot_add_then_list_in_the_same_thread(backend: Backend) -> None:
     """The reply and the task card print as plain text; --thread continues the thread it printed."""
     token = user_token("cli-alice")
-    added = chat("add task buy milk", url=backend.url, token=token)
+    added = chat("add task buy milk", url=backend.chatkit_url, token=token)
     assert added.returncode == 0, added.stderr
     assert added.stderr == ""
     out = added.stdout
@@ -63,7 +66,7 @@ def test_one_shot_add_then_list_in_the_same_thread(backend: Backend) -> None:
     thread_id = THREAD_LINE.search(out).group(1)
     assert out.rstrip().endswith(thread_id + ")")
 
-    listed = chat("--thread", thread_id, "list tasks", url=backend.url, token=token)
+    listed = chat("--thread", thread_id, "list tasks", url=backend.chatkit_url, token=token)
     assert listed.returncode == 0, listed.stderr
     assert "1 task" in listed.stdout
     row = next(line for line in listed.stdout.splitlines() if "buy milk" in line)
@@ -86,7 +89,7 @@ def forged_token() -> str:
 def test_a_bad_token_exits_non_zero_with_the_backends_message(
     backend: Backend, token: str | None, reason: str
 ) -> None:
-    args = ["--url", backend.url, *(["--token", token] if token else []), "list tasks"]
+    args = ["--url", backend.chatkit_url, *(["--token", token] if token else []), "list tasks"]
     result = chat(*args)
     assert result.returncode == 1
     assert result.stdout == ""
@@ -98,13 +101,13 @@ def test_a_bad_token_exits_non_zero_with_the_backends_message(
 
 
 def test_an_unknown_thread_is_a_404(backend: Backend) -> None:
-    result = chat("--thread", "thr_nope", "hello", url=backend.url, token=user_token("cli-bob"))
+    result = chat("--thread", "thr_nope", "hello", url=backend.chatkit_url, token=user_token("cli-bob"))
     assert result.returncode == 1
     assert result.stderr.strip() == "chatkit-chat: HTTP 404: No thread with id 'thr_nope'. (not_found)"
 
 
 def test_a_message_over_the_backends_limit_is_a_413(backend: Backend) -> None:
-    result = chat("x" * MAX_REQUEST_BYTES, url=backend.url, token=user_token("cli-bob"))
+    result = chat("x" * MAX_REQUEST_BYTES, url=backend.chatkit_url, token=user_token("cli-bob"))
     assert result.returncode == 1
     assert result.stderr.strip() == "chatkit-chat: HTTP 413: The request body is too large. (too_large)"
 
@@ -130,11 +133,11 @@ def test_a_backend_that_never_answers_times_out() -> None:
 def test_interactive_session_lists_opens_and_continues_threads(backend: Backend) -> None:
     """Over stdin: /threads lists the thread, /open shows its last items and later messages go there."""
     token = user_token("cli-carol")
-    first = chat("add task water the plants", url=backend.url, token=token)
+    first = chat("add task water the plants", url=backend.chatkit_url, token=token)
     thread_id = THREAD_LINE.search(first.stdout).group(1)
 
     session = chat(
-        url=backend.url,
+        url=backend.chatkit_url,
         token=token,
         stdin=f"/threads\n/open {thread_id}\nlist tasks\n/bogus\n/help\n/new\n",  # then end of input
     )
@@ -150,11 +153,11 @@ def test_interactive_session_lists_opens_and_continues_threads(backend: Backend)
     assert "/threads" in out[out.index("/help") + 5 :]  # the help lists the commands
     assert user_messages(backend, token, thread_id) == ["add task water the plants", "list tasks"]
 
-    reopened = chat("--thread", thread_id, url=backend.url, token=token, stdin="/quit\n")
+    reopened = chat("--thread", thread_id, url=backend.chatkit_url, token=token, stdin="/quit\n")
     assert reopened.returncode == 0
     assert "you › list tasks" in reopened.stdout  # the recent items, shown on open
     assert "1 task(s) found" in reopened.stdout
 
-    missing = chat("--thread", "thr_missing", url=backend.url, token=token, stdin="/quit\n")
+    missing = chat("--thread", "thr_missing", url=backend.chatkit_url, token=token, stdin="/quit\n")
     assert missing.returncode == 1
     assert "HTTP 404" in missing.stdout and "thr_missing" in missing.stdout

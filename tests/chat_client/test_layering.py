@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.shared_widgets.test_layering import imported_roots
+from tests.layering import assert_imports_within
 
 PACKAGE = Path(__file__).parents[2] / "chat_client"
 FORBIDDEN = {"backend", "mcp_servers", "shared_widgets", "mcp", "agents", "openai", "sqlalchemy", "sqlmodel"}
@@ -16,14 +16,7 @@ ALLOWED = {"chat_client", "chatkit", "httpx2", "rich", "typer"}
 
 
 def test_sources_import_only_the_client_libraries() -> None:
-    sources = sorted(PACKAGE.rglob("*.py"))
-    assert sources
-    for path in sources:
-        roots = imported_roots(path)
-        assert not roots & FORBIDDEN, path
-        assert roots <= ALLOWED | set(sys.stdlib_module_names), (path, roots - set(sys.stdlib_module_names))
-        text = path.read_text(encoding="utf-8")
-        assert "import_module" not in text and "__import__" not in text, path
+    assert_imports_within(PACKAGE, ALLOWED, FORBIDDEN)
 
 
 def test_importing_the_cli_loads_nothing_of_ours() -> None:

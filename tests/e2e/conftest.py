@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from tests.conftest import SECRET
 BIN = Path(sys.prefix) / "bin"
 CATALOG = Path(mcp_servers.items.__file__).parent / "data" / "catalog.json"
 STARTUP_DEADLINE_SECONDS = 20.0
+# The backend imports more and may start both MCP servers and seed a catalog: ~10 s on a busy 2-core box.
+BACKEND_STARTUP_SECONDS = 60.0
 
 HttpConnector = Callable[..., AbstractAsyncContextManager[Client]]
 
@@ -129,6 +131,75 @@ class Launcher:
         """Stop every process this launcher started."""
         for server in self._started:
             server.stop()
+
+
+@dataclass
+class BackendProcess:
+    """The `chatkit-backend` console script on 127.0.0.1."""
+
+    url: str  # http://127.0.0.1:PORT
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def chatkit_url(self) -> str:
+        """The ChatKit endpoint."""
+        return f"{self.url}/chatkit"
+
+    def logs(self) -> str:
+        """What the backend printed so far."""
+        return self.log.read_text(errors="replace")
+
+    def wait_ready(self, path: str) -> None:
+        """Poll GET `path` until it answers 200, within BACKEND_STARTUP_SECONDS."""
+        deadline = time.monotonic() + BACKEND_STARTUP_SECONDS
+        with httpx2.Client(timeout=2.0) as http:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"chatkit-backend exited with {self.process.returncode}:\n{self.logs()}"
+                    )
+                try:
+                    if http.get(self.url + path).status_code == 200:
+                        return
+                except httpx2.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} not ready in {BACKEND_STARTUP_SECONDS} s:\n{self.logs()}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Terminate (the backend stops its MCP children), then kill if it hangs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@contextmanager
+def run_backend(directory: Path, env: dict[str, str], *, ready: str = "/readyz") -> Iterator[BackendProcess]:
+    """`chatkit-backend --port N` (cwd `directory`, environment `env`) until `ready` answers 200;
+    stopped on exit."""
+    port = free_port()
+    log = directory / f"backend-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "chatkit-backend"), "--port", str(port)],
+            env=env,
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    backend = BackendProcess(f"http://127.0.0.1:{port}", process, log)
+    try:
+        backend.wait_ready(ready)
+        yield backend
+    finally:
+        backend.stop()
 
 
 @pytest.fixture(scope="session")

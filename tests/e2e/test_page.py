@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from playwright.async_api import Route, async_playwright
 
 from backend.settings import CHATKIT_SCRIPT_URL
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, user_token
-from tests.e2e.conftest import BIN, STARTUP_DEADLINE_SECONDS, free_port
+from tests.e2e.conftest import BackendProcess, run_backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,19 +41,9 @@ CALL_FETCH = """async (body) => {
 }"""
 
 
-@dataclass
-class Backend:
-    """A running `chatkit-backend` on 127.0.0.1."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 @contextmanager
-def run_backend(directory: Path, **env: str) -> Iterator[Backend]:
-    """`chatkit-backend --port N` on a temporary database and no tool servers, until it answers /healthz."""
-    port = free_port()
+def page_backend(directory: Path, **env: str) -> Iterator[BackendProcess]:
+    """`chatkit-backend` on a temporary database and no tool servers, until it answers /healthz."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(directory),
@@ -65,38 +52,8 @@ def run_backend(directory: Path, **env: str) -> Iterator[Backend]:
         "LLM_PROVIDER": "offline",
         **env,
     }
-    log = directory / "backend.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / "chatkit-backend"), "--port", str(port)],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    backend = Backend(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-        with httpx2.Client(timeout=1.0) as http:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"chatkit-backend exited:\n{log.read_text(errors='replace')}")
-                try:
-                    if http.get(f"{backend.url}/healthz").status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"chatkit-backend did not answer in {STARTUP_DEADLINE_SECONDS} s")
-                time.sleep(0.05)
+    with run_backend(directory, environment, ready="/healthz") as backend:
         yield backend
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +65,14 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def local_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[Backend]:
+def local_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[BackendProcess]:
     """Local mode: the page is on by default."""
-    with run_backend(tmp_path_factory.mktemp("local")) as backend:
+    with page_backend(tmp_path_factory.mktemp("local")) as backend:
         yield backend
 
 
 @pytest.fixture(scope="module")
-def auth_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[Backend]:
+def auth_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[BackendProcess]:
     """End-user auth on, the page switched on explicitly, a title that tries to break out of its block."""
     env = {
         "AUTH_JWT_SECRET": AUTH_SECRET,
@@ -125,7 +82,7 @@ def auth_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> It
         "CHATKIT_PAGE_TITLE": TITLE,
         "CHATKIT_DOMAIN_KEY": "domain_pk_e2e_test",
     }
-    with run_backend(tmp_path_factory.mktemp("auth"), **env) as backend:
+    with page_backend(tmp_path_factory.mktemp("auth"), **env) as backend:
         yield backend
 
 
@@ -139,7 +96,7 @@ class Traffic:
 
 @asynccontextmanager
 async def open_page(
-    chromium: Path, backend: Backend, *, script: str | None = STAND_IN
+    chromium: Path, backend: BackendProcess, *, script: str | None = STAND_IN
 ) -> AsyncIterator[tuple[Any, Traffic]]:
     """A fresh browser page whose CDN request gets `script` (None: the CDN is unreachable)."""
     traffic = Traffic()
@@ -171,7 +128,9 @@ async def wait_for_options(page: Any, count: int = 1) -> dict[str, Any]:
     return await page.evaluate(LAST_OPTIONS)
 
 
-async def test_local_page_configures_chatkit_for_the_backend(chromium: Path, local_backend: Backend) -> None:
+async def test_local_page_configures_chatkit_for_the_backend(
+    chromium: Path, local_backend: BackendProcess
+) -> None:
     """API URL, domain key, history, item actions, start screen, header, uploads and theme reach ChatKit;
     its fetch reaches the real backend; nothing else is fetched."""
     async with open_page(chromium, local_backend) as (page, traffic):
@@ -209,7 +168,7 @@ async def test_local_page_configures_chatkit_for_the_backend(chromium: Path, loc
 
 
 async def test_token_from_the_fragment_is_sent_by_the_custom_fetch(
-    chromium: Path, auth_backend: Backend
+    chromium: Path, auth_backend: BackendProcess
 ) -> None:
     """`/#token=...` is kept in sessionStorage and removed from the address bar; the page's fetch sends it
     (200 from the real backend), and without it the backend says 401 and the page asks for a token."""
@@ -236,7 +195,7 @@ async def test_token_from_the_fragment_is_sent_by_the_custom_fetch(
         assert traffic.refused == []
 
 
-async def test_without_a_token_the_page_asks_for_one(chromium: Path, auth_backend: Backend) -> None:
+async def test_without_a_token_the_page_asks_for_one(chromium: Path, auth_backend: BackendProcess) -> None:
     """With auth on and no token, the page shows a prompt before ChatKit starts; a pasted token is used."""
     async with open_page(chromium, auth_backend) as (page, traffic):
         await page.goto(auth_backend.url + "/")
@@ -251,7 +210,7 @@ async def test_without_a_token_the_page_asks_for_one(chromium: Path, auth_backen
         assert traffic.refused == []
 
 
-async def test_an_unreachable_script_is_explained(chromium: Path, local_backend: Backend) -> None:
+async def test_an_unreachable_script_is_explained(chromium: Path, local_backend: BackendProcess) -> None:
     """When the ChatKit script cannot load, the page says so and names the setting that self-hosts it."""
     async with open_page(chromium, local_backend, script=None) as (page, traffic):
         await page.goto(local_backend.url + "/")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.layering import assert_imports_within
 
 PACKAGE = Path(__file__).parents[2] / "shared_widgets"
 ALLOWED = {"chatkit", "jinja2", "pydantic"}
@@ -16,25 +17,8 @@ FORBIDDEN = {
 }  # fmt: skip
 
 
-def imported_roots(path: Path) -> set[str]:
-    roots = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
-    return roots
-
-
 def test_sources_import_only_stdlib_chatkit_jinja2_pydantic() -> None:
-    sources = sorted(PACKAGE.rglob("*.py"))
-    assert sources
-    for path in sources:
-        roots = imported_roots(path)
-        assert not roots & FORBIDDEN, path
-        assert roots <= ALLOWED | set(sys.stdlib_module_names), (path, roots - set(sys.stdlib_module_names))
-        text = path.read_text(encoding="utf-8")
-        assert "import_module" not in text and "__import__" not in text, path
+    assert_imports_within(PACKAGE, ALLOWED, FORBIDDEN)
 
 
 def test_importing_the_package_loads_nothing_forbidden() -> None:
