@@ -7,7 +7,6 @@ time; everything is stored and returned as UTC-aware.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,9 +24,7 @@ from chatkit.types import (
     ThreadItem,
     ThreadMetadata,
     UserMessageItem,
-    WidgetItem,
 )
-from chatkit.widgets import DynamicWidgetRoot
 from pydantic import AnyUrl, TypeAdapter
 from sqlalchemy import DateTime, String, Table, Text, and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,9 +34,9 @@ from sqlmodel import SQLModel
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import is_sqlite
+from backend.store.items import ItemDecoder, loaded
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
 
-ITEM_ADAPTER: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 ATTACHMENT_ADAPTER: TypeAdapter[Attachment] = TypeAdapter(Attachment)
 THREAD_FIELDS = set(ThreadMetadata.model_fields)
 FEEDBACK_KINDS = ("positive", "negative")
@@ -51,11 +48,6 @@ T = TypeVar("T", ThreadMetadata, ThreadItem)
 def to_utc(moment: datetime) -> datetime:
     """The store's timezone policy: naive means local time; the result is UTC-aware."""
     return moment.astimezone(UTC)
-
-
-def _loaded(moment: datetime) -> datetime:
-    # SQLite hands timestamps back naive; they were stored as UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _new_id(prefix: str) -> str:
@@ -142,6 +134,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         # its own (SQLite runs inline: nothing to save there). Multi-statement calls use begin().
         self._single = engine if on_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self.links = links
+        self._decoder = ItemDecoder()
         self.max_upload_bytes = max_upload_bytes
         insert = sqlite.insert if on_sqlite else postgresql.insert
         self._upsert_thread = _upsert(insert, THREADS, updated=["title", "data"], guard=["owner"])
@@ -280,7 +273,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
                 await _require(connection, THREADS, thread_id, owner=context.user_id)
                 if after is not None:
                     await _require(connection, ITEMS, after, owner=context.user_id, thread_id=thread_id)
-        return _paged([self._signed(_item(*row), context) for row in rows], limit)
+        return _paged([self._signed(self._decoder.decode(*row), context) for row in rows], limit)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of one of the caller's threads, or `NotFoundError`."""
@@ -289,7 +282,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             row = (await connection.execute(_LOAD_ITEM, params)).first()
         if row is None:
             raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
-        return self._signed(_item(*row), context)
+        return self._signed(self._decoder.decode(*row), context)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         """Upsert an item into one of the caller's threads (the SDK may add the same item twice)."""
@@ -497,22 +490,8 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
 
 def _thread(created_at: datetime, data: str) -> ThreadMetadata:
     thread = ThreadMetadata.model_validate_json(data)
-    thread.created_at = _loaded(created_at)  # the stored position wins over the payload's copy
+    thread.created_at = loaded(created_at)  # the stored position wins over the payload's copy
     return thread
-
-
-def _item(created_at: datetime, kind: str, data: str) -> ThreadItem:
-    item: ThreadItem
-    if kind == "widget":
-        # The SDK's WidgetRoot union would coerce template widgets into the deprecated named
-        # classes and drop props those classes lack: keep the stored JSON as a dynamic widget.
-        fields = json.loads(data)
-        widget = DynamicWidgetRoot.model_validate(fields.pop("widget"))
-        item = WidgetItem.model_validate({**fields, "widget": widget})
-    else:
-        item = ITEM_ADAPTER.validate_json(data)
-    item.created_at = _loaded(created_at)
-    return item
 
 
 def _media_type(mime_type: str) -> str:

@@ -210,6 +210,32 @@ async def test_every_item_kind_round_trips(store: SqlStore) -> None:
     assert [i.model_dump(mode="json") for i in page.data] == [i.model_dump(mode="json") for i in items]
 
 
+async def test_widgets_read_again_are_fresh_copies_and_follow_replacements(store: SqlStore) -> None:
+    """A widget read twice (parsed once) comes back equal; changing what was loaded changes nothing
+    stored; a replaced widget (same id, new tree) is read as the new one."""
+    thread = await new_thread(store)
+    card = lambda text: DynamicWidgetRoot.model_validate(  # noqa: E731
+        {"type": "Card", "children": [{"type": "Text", "value": text}]}
+    )
+    await store.add_thread_item(
+        thread.id, WidgetItem(id="msg_w", thread_id=thread.id, created_at=T0, widget=card("v1")), ALICE
+    )
+    first = await store.load_item(thread.id, "msg_w", ALICE)
+    first.copy_text = "changed by a caller"
+    first.created_at = T0 + timedelta(days=9)
+    again = await store.load_item(thread.id, "msg_w", ALICE)
+    assert again is not first and again.copy_text is None and again.created_at == T0
+    assert again.model_dump(mode="json") == (
+        await store.load_thread_items(thread.id, None, 5, "asc", ALICE)
+    ).data[0].model_dump(mode="json")
+    await store.save_item(
+        thread.id, WidgetItem(id="msg_w", thread_id=thread.id, created_at=T0, widget=card("v2")), ALICE
+    )
+    replaced = await store.load_item(thread.id, "msg_w", ALICE)
+    assert isinstance(replaced, WidgetItem) and "v2" in replaced.widget.model_dump_json()
+    assert "v1" not in replaced.widget.model_dump_json()
+
+
 async def test_sdk_positional_calls(store: SqlStore) -> None:
     """The SDK calls `load_thread_items(thread.id, None, 1, "desc", context)` positionally."""
     thread = await new_thread(store)
