@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.search_bench
 	$(BIN)/python -m bench.chatkit_bench
 	$(BIN)/python -m bench.agent_bench
+	$(BIN)/python -m bench.turn_instructions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
