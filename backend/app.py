@@ -8,11 +8,12 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from agents import Agent, set_tracing_disabled
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
-from chatkit.types import ChatKitReq
+from chatkit.types import Attachment, ChatKitReq
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
 # Room for a multipart form's boundaries and part headers around the file itself.
 MULTIPART_ENVELOPE_BYTES = 64 * 1024
+# Shown in the page (image previews); every other upload is served as a download.
+INLINE_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -99,6 +102,19 @@ async def read_upload(request: Request, limit: int) -> bytes:
     if len(content) > limit:
         raise BodyTooLarge
     return content
+
+
+def download_headers(attachment: Attachment) -> dict[str, str]:
+    """Uploaded bytes are the uploader's content, served from this origin (where the ChatKit page
+    keeps its token): raster images show inline, anything else downloads, and nothing may run."""
+    media_type = attachment.mime_type.split(";", 1)[0].strip().lower()
+    disposition = "inline" if media_type in INLINE_MEDIA_TYPES else "attachment"
+    return {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name, safe='')}",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private",
+    }
 
 
 def describe(exc: ValidationError) -> str:
@@ -243,8 +259,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         context = await attachment_caller(request, attachment_id, "download")
         store: SqlStore = request.app.state.store
         attachment, content = await store.load_upload(attachment_id, context)
-        headers = {"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"}
-        return Response(content, media_type=attachment.mime_type, headers=headers)
+        return Response(content, media_type=attachment.mime_type, headers=download_headers(attachment))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -127,3 +127,25 @@ async def test_broken_and_oversized_forms(
     too_large = await http.post(url, files={"file": ("a.txt", huge, "text/plain")})
     assert too_large.status_code == 413
     assert (await http.get(f"/chatkit/attachments/{created['id']}", headers=alice.headers)).status_code == 404
+
+
+async def test_uploaded_html_downloads_and_cannot_run_on_this_origin(
+    alice: ChatKitClient, http: httpx2.AsyncClient
+) -> None:
+    """A signed link works without a token, so Alice could send Bob a link to her own upload: it
+    must not run in the backend's origin (where the page keeps its token). Only raster images
+    display inline; everything is sandboxed and not sniffed."""
+    page = b"<script>fetch('/chatkit', {method: 'POST'})</script>"
+    html = await create(alice, "évil page.html", "text/html", len(page))
+    await http.post(html["upload_descriptor"]["url"], files={"file": ("x.html", page, "text/html")})
+    link = await alice.call("attachments.create", name="p.png", size=len(PNG), mime_type="image/png")
+    await http.post(link["upload_descriptor"]["url"], files={"file": ("p.png", PNG, "image/png")})
+    served = await http.get(f"/chatkit/attachments/{html['id']}", headers=alice.headers)
+    assert served.status_code == 200 and served.content == page
+    assert served.headers["content-disposition"] == "attachment; filename*=UTF-8''%C3%A9vil%20page.html"
+    assert "sandbox" in served.headers["content-security-policy"]
+    assert "default-src 'none'" in served.headers["content-security-policy"]
+    assert served.headers["x-content-type-options"] == "nosniff"
+    image = await http.get(f"/chatkit/attachments/{link['id']}", headers=alice.headers)
+    assert image.headers["content-disposition"].startswith("inline;")
+    assert "sandbox" in image.headers["content-security-policy"]
