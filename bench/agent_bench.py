@@ -32,6 +32,18 @@ HERE = Path(__file__).parent
 MCP_SECRET = "bench-mcp-secret-for-identity-tokens-0123456789abcdef"
 
 
+def system_env(data: Path, **extra: str) -> dict[str, str]:
+    """This environment plus auth on, the identity secret and the tool servers' databases in `data`."""
+    return {
+        **os.environ,
+        "AUTH_JWT_SECRET": SECRET,
+        "MCP_AUTH_SECRET": MCP_SECRET,
+        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/tasks.db",
+        "ITEMS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/items.db",
+        **extra,
+    }
+
+
 def message(kind: str, text: str, thread_id: str | None = None) -> bytes:
     params: dict[str, Any] = {"input": {"content": [{"type": "input_text", "text": text}], "attachments": [],
                                         "inference_options": {}}}  # fmt: skip
@@ -116,13 +128,7 @@ async def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
-        env = {
-            **os.environ,
-            "AUTH_JWT_SECRET": SECRET,
-            "MCP_AUTH_SECRET": MCP_SECRET,
-            "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/tasks.db",
-            "ITEMS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/items.db",
-        }
+        env = system_env(data)
         # MCP over stdio, started by the backend (the shipped config).
         port = free_port()
         stdio_env = {

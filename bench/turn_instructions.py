@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import glob
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,8 +23,8 @@ from pathlib import Path
 
 import httpx2
 
-from bench.agent_bench import MCP_SECRET, message, new_thread
-from bench.chatkit_bench import SECRET, timed_stream, token
+from bench.agent_bench import message, new_thread, system_env
+from bench.chatkit_bench import timed_stream, token
 from bench.support import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
@@ -76,15 +75,11 @@ async def main() -> None:
     turns = parser.parse_args().turns
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
-        env = {
-            **os.environ,
-            "AUTH_JWT_SECRET": SECRET,
-            "MCP_AUTH_SECRET": MCP_SECRET,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat.db",
-            "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/tasks.db",
-            "ITEMS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/items.db",
-            "MCP_CONFIG": str(HERE.parent / "mcp_servers.json"),
-        }
+        env = system_env(
+            data,
+            DATABASE_URL=f"sqlite+aiosqlite:///{data}/chat.db",
+            MCP_CONFIG=str(HERE.parent / "mcp_servers.json"),
+        )
         headers = {"Authorization": f"Bearer {token('instructions')}", "Content-Type": "application/json"}
         port, floor_port = free_port(), free_port()
         backend = await under_callgrind(
