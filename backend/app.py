@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -117,6 +118,14 @@ def download_headers(attachment: Attachment) -> dict[str, str]:
     }
 
 
+def database_unreachable(exc: Exception) -> bool:
+    """Whether `exc` says the database cannot be reached (503), rather than that a statement or our
+    code is wrong (500): a refused or lost connection, or a generic driver error at connect time."""
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or type(exc) is DBAPIError)
+
+
 def describe(exc: ValidationError) -> str:
     """The first problems of a request that does not parse, without echoing its content."""
     problems = []
@@ -199,6 +208,14 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, __: NotFoundError) -> JSONResponse:
         return error(404, "not_found", "Not found.")
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(ConnectionError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if database_unreachable(exc):
+            logger.warning("The database is unreachable (%s %s): %r", request.method, request.url.path, exc)
+            return error(503, "unavailable", "The database is unreachable. Try again shortly.")
+        return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

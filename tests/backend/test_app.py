@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
+import asyncpg
 import httpx2
+import pytest
 from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
+from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
 
 
 async def test_health_and_readiness(http: httpx2.AsyncClient) -> None:
@@ -16,6 +21,43 @@ async def test_health_and_readiness(http: httpx2.AsyncClient) -> None:
     ready = await http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "database": "ok", "mcp": {}}
+
+
+@pytest.mark.postgres
+async def test_readiness_reports_a_lost_database_and_chat_fails_cleanly() -> None:
+    """Postgres drops the backend's database while it runs: /readyz says 503 "unreachable", a chat
+    request gets a JSON 503 (not a 500, never a traceback), and /healthz still answers."""
+    reason = await postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"readyz_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+        settings = BackendSettings(
+            DATABASE_URL=url, AUTH_JWT_SECRET=AUTH_SECRET, AUTH_AUDIENCE=AUDIENCE, AUTH_ISSUER=ISSUER
+        )
+        app = create_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t") as http,
+        ):
+            assert (await http.get("/readyz")).status_code == 200
+            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json() == {"status": "unavailable", "database": "unreachable", "mcp": {}}
+            alice = ChatKitClient(http, user_token("alice"))
+            failed = await alice.post({"type": "threads.list", "params": {}})
+            assert failed.status_code == 503
+            assert failed.json() == {
+                "error": {"code": "unavailable", "message": "The database is unreachable. Try again shortly."}
+            }
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
 
 
 async def test_cors_allows_only_configured_origins(http: httpx2.AsyncClient) -> None:
