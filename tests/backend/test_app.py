@@ -25,8 +25,8 @@ async def test_health_and_readiness(http: httpx2.AsyncClient) -> None:
 
 @pytest.mark.postgres
 async def test_readiness_reports_a_lost_database_and_chat_fails_cleanly() -> None:
-    """Postgres drops the backend's database while it runs: /readyz says 503 "unreachable", a chat
-    request gets a JSON 503 (not a 500, never a traceback), and /healthz still answers."""
+    """Postgres cuts the backend's connections (it reconnects), then drops its database: /readyz says
+    503 "unreachable", a chat request gets a JSON 503 (not a 500, never a traceback), /healthz answers."""
     reason = await postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
@@ -43,12 +43,16 @@ async def test_readiness_reports_a_lost_database_and_chat_fails_cleanly() -> Non
             app.router.lifespan_context(app),
             httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t") as http,
         ):
+            alice = ChatKitClient(http, user_token("alice"))
             assert (await http.get("/readyz")).status_code == 200
+            # Connections cut (a restart, a failover): the next request reconnects.
+            cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1"
+            assert await admin.fetch(cut, name)
+            assert (await alice.post({"type": "threads.list", "params": {}})).status_code == 200
             await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
             ready = await http.get("/readyz")
             assert ready.status_code == 503
             assert ready.json() == {"status": "unavailable", "database": "unreachable", "mcp": {}}
-            alice = ChatKitClient(http, user_token("alice"))
             failed = await alice.post({"type": "threads.list", "params": {}})
             assert failed.status_code == 503
             assert failed.json() == {
