@@ -64,25 +64,29 @@ async def pipe_stdio() -> AsyncIterator[tuple[PipeLines, PipeWriter] | None]:
         yield None
         return
     loop = asyncio.get_running_loop()
+    # The transports own (and close) the wire's descriptors; the saved ones put fd 0 and 1 back.
     wire_in, wire_out = os.dup(0), os.dup(1)
     saved_in, saved_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(2, 1)
     os.close(null)
-    reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
-    read_transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
-    )
-    write_transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
-    )
-    writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+    transports: list[asyncio.BaseTransport] = []
     try:
+        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
+        )
+        transports.append(read_transport)
+        write_transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
+        )
+        transports.append(write_transport)
+        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
         yield PipeLines(reader), PipeWriter(writer)
     finally:
-        read_transport.close()
-        write_transport.close()
+        for transport in transports:
+            transport.close()
         os.dup2(saved_in, 0)
         os.dup2(saved_out, 1)
         os.close(saved_in)
