@@ -3,16 +3,18 @@
 For the MCP servers over stdio (started by the backend) and over streamable HTTP, it measures a
 text-only turn and a turn with one MCP tool call plus its widget: time to first and last byte,
 median and p90, beside a bare FastAPI SSE endpoint streaming as many events in the same run.
-Then 50 concurrent users doing 10 tool-plus-widget turns each: turns/s, p90, errors, and peak RSS
-of the backend and of the MCP servers.
+Then 50 concurrent users doing 10 tool-plus-widget turns each, on one backend process and then on
+`--workers` of them: turns/s, p90, errors, CPU per turn of the backend, the MCP servers and the load
+generator, and peak RSS of the backend and of the MCP servers.
 
-Usage: python -m bench.agent_bench [--rounds 200] [--users 50] [--turns 10]
+Usage: python -m bench.agent_bench [--rounds 200] [--users 50] [--turns 10] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -25,7 +27,7 @@ import httpx2
 import psutil
 
 from bench.chatkit_bench import SECRET, against_floor, start, timed_stream, token
-from bench.support import free_port, summary
+from bench.support import LeanClient, free_port, summary
 
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
@@ -77,8 +79,48 @@ async def measure(base: str, rounds: int, env: dict[str, str], label: str) -> No
             await against_floor(http, one_turn, rounds, env)
 
 
-async def load(base: str, users: int, turns: int, backend_pid: int) -> None:
-    backend = psutil.Process(backend_pid)
+async def wait_for_listeners(port: int, count: int, within_seconds: float = 60) -> None:
+    """Wait until `count` sockets listen on `port`: connections made before a worker listens all go
+    to the others, and keep-alive would keep them there for the whole run."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        listening = [
+            connection
+            for connection in psutil.net_connections("tcp")
+            if connection.laddr and connection.laddr.port == port and connection.status == psutil.CONN_LISTEN
+        ]
+        if len(listening) >= count:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(listening)} of {count} workers listen on port {port}")
+        await asyncio.sleep(0.1)
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User plus system CPU time of `processes` (0 for any that has gone)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def process_groups(backend: psutil.Process) -> dict[str, list[psutil.Process]]:
+    """The backend's processes (the server, or a supervisor and its workers) and its MCP servers."""
+    groups: dict[str, list[psutil.Process]] = {"backend": [backend], "mcp": []}
+    for child in backend.children(recursive=True):
+        is_mcp = any(name.endswith("-mcp") for name in child.cmdline()[:2])
+        groups["mcp" if is_mcp else "backend"].append(child)
+    return groups
+
+
+async def load(port: int, users: int, turns: int, backend_pid: int) -> None:
+    """`users` at once, each in its own thread and connection, alternating add and list turns."""
+    groups = process_groups(psutil.Process(backend_pid))
+    generator = psutil.Process()
     peaks = {"backend": 0, "mcp": 0}
     latencies: list[float] = []
     errors = 0
@@ -87,37 +129,53 @@ async def load(base: str, users: int, turns: int, backend_pid: int) -> None:
     async def user(index: int) -> None:
         nonlocal errors
         headers = {"Authorization": f"Bearer {token(f'load-{index}')}", "Content-Type": "application/json"}
-        async with httpx2.AsyncClient(timeout=120) as http:
-            url = f"{base}/chatkit"
-            thread_id = await new_thread(http, url, headers, "hello")
+        client = LeanClient("127.0.0.1", port)
+        try:
+            _, created = await client.post("/chatkit", message("threads.create", "hello"), headers)
+            thread_id = created.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode()
             for turn in range(turns):
                 text = f"add task load {index}-{turn}" if turn % 2 == 0 else "list tasks"
+                started = time.perf_counter()
                 try:
-                    _, last, frames = await timed_stream(
-                        http, url, message("threads.add_user_message", text, thread_id), headers
+                    status, body = await client.post(
+                        "/chatkit", message("threads.add_user_message", text, thread_id), headers
                     )
-                    latencies.append(last)
-                    errors += frames < 5
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    errors += status != 200 or body.count(b"\n\n") < 5 or b'"type":"error"' in body
                 except Exception:  # count, never stop the run
                     errors += 1
+                    await client.close()
+        finally:
+            await client.close()
 
     async def sample() -> None:
         while not done.is_set():
-            peaks["backend"] = max(peaks["backend"], backend.memory_info().rss)
-            children = backend.children(recursive=True)
-            peaks["mcp"] = max(peaks["mcp"], sum(child.memory_info().rss for child in children))
+            for name, processes in groups.items():
+                rss = 0
+                for process in processes:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        rss += process.memory_info().rss
+                peaks[name] = max(peaks[name], rss)
             await asyncio.sleep(0.2)
 
     sampler = asyncio.create_task(sample())
+    before = {name: cpu_seconds(processes) for name, processes in groups.items()}
+    generator_before = cpu_seconds([generator])
     started = time.monotonic()
     await asyncio.gather(*(user(index) for index in range(users)))
     elapsed = time.monotonic() - started
     done.set()
     await sampler
     rate = len(latencies) / elapsed
-    print(f"  {users} users x {turns} tool+widget turns: {rate:.0f} turns/s, {summary(latencies)}")
-    print(f"    errors {errors}, peak RSS backend {peaks['backend'] / 2**20:.0f} MiB, "
-          f"stdio MCP servers {peaks['mcp'] / 2**20:.0f} MiB")  # fmt: skip
+    cpu = {
+        name: (cpu_seconds(processes) - before[name]) * 1000 / len(latencies)
+        for name, processes in groups.items()
+    }
+    cpu["load generator"] = (cpu_seconds([generator]) - generator_before) * 1000 / len(latencies)
+    print(f"    {rate:.0f} turns/s, {summary(latencies)}, errors {errors}")
+    print("    CPU per turn: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items()))
+    backend_mib, mcp_mib = peaks["backend"] / 2**20, peaks["mcp"] / 2**20
+    print(f"    peak RSS: backend {backend_mib:.0f} MiB, MCP servers {mcp_mib:.0f} MiB")
 
 
 async def main() -> None:
@@ -125,6 +183,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="backend workers for the second load run")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
@@ -140,11 +199,22 @@ async def main() -> None:
         try:
             print("== per-turn overhead ==")
             await measure(f"http://127.0.0.1:{port}", options.rounds, env, "stdio")
-            print("\n== load ==")
-            await load(f"http://127.0.0.1:{port}", options.users, options.turns, backend.pid)
         finally:
             backend.terminate()
             await backend.wait()
+        print(f"\n== load: {options.users} users x {options.turns} tool+widget turns, stdio MCP ==")
+        for workers in sorted({1, options.workers}):
+            port = free_port()
+            command = [str(BIN / "chatkit-backend"), "--port", str(port), "--workers", str(workers)]
+            load_env = {**stdio_env, "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat-load-{workers}.db"}
+            backend = await start(command, load_env, port)
+            try:
+                await wait_for_listeners(port, workers)
+                print(f"  {workers} backend worker{'s' if workers > 1 else ''}")
+                await load(port, options.users, options.turns, backend.pid)
+            finally:
+                backend.terminate()
+                await backend.wait()
         # MCP over streamable HTTP: the servers are their own processes.
         tasks_port, items_port, port = free_port(), free_port(), free_port()
         servers = [

@@ -33,7 +33,7 @@ from sqlmodel import SQLModel
 
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
-from backend.db import is_sqlite
+from backend.db import is_sqlite, lock_schema
 from backend.store.items import ItemDecoder, loaded
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
 
@@ -174,6 +174,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
     async def create_tables(self) -> None:
         """Create the store's tables and indexes when missing."""
         async with self.engine.begin() as connection:
+            await lock_schema(connection)
             await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
 
     async def ping(self) -> None:

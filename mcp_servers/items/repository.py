@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mcp_servers.common.db import is_sqlite
+from mcp_servers.common.db import is_sqlite, lock_schema
 from mcp_servers.items.models import Category, Item, ItemRow
 from mcp_servers.items.search_postgres import PostgresSearch
 from mcp_servers.items.search_sqlite import SqliteSearch
@@ -82,6 +82,7 @@ class ItemRepository:
     async def create_tables(self) -> None:
         """Create the items table and its full-text index when missing."""
         async with self._engine.begin() as connection:
+            await lock_schema(connection)
             await connection.run_sync(ItemRow.metadata.create_all, tables=[_TABLE])
             await self._search.create(connection)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcp_servers.common.db import is_sqlite, session_factory
+from mcp_servers.common.db import is_sqlite, lock_schema, session_factory
 from mcp_servers.common.search_terms import search_terms
 from mcp_servers.tasks import search
 from mcp_servers.tasks.models import Priority, Task, TaskRow, TaskStatus
@@ -57,6 +57,7 @@ class TaskRepository:
     async def create_tables(self) -> None:
         """Create the tasks table and its indexes when missing (a new word index takes in existing tasks)."""
         async with self._engine.begin() as connection:
+            await lock_schema(connection)
             await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
             if not self._sqlite:
                 for statement in search.POSTGRES_DDL:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,14 +180,16 @@ class BackendProcess:
 
 
 @contextmanager
-def run_backend(directory: Path, env: dict[str, str], *, ready: str = "/readyz") -> Iterator[BackendProcess]:
-    """`chatkit-backend --port N` (cwd `directory`, environment `env`) until `ready` answers 200;
-    stopped on exit."""
+def run_backend(
+    directory: Path, env: dict[str, str], *, ready: str = "/readyz", args: Sequence[str] = ()
+) -> Iterator[BackendProcess]:
+    """`chatkit-backend --port N [args]` (cwd `directory`, environment `env`) until `ready` answers
+    200; stopped on exit."""
     port = free_port()
     log = directory / f"backend-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "chatkit-backend"), "--port", str(port)],
+            [str(BIN / "chatkit-backend"), "--port", str(port), *args],
             env=env,
             cwd=directory,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,109 @@
+"""Several backend processes on one port, for more than one core.
+
+Each worker is a whole backend (its own app, settings, database pool and MCP connections; stdio
+MCP servers are started per worker) and binds its own `SO_REUSEPORT` socket, so the kernel spreads
+new connections evenly across the workers. With one shared socket, as uvicorn's `--workers` does,
+whichever worker wakes first accepts a burst of connections and keeps them (keep-alive), and one
+worker ends up with most of the load. The store and the tool servers write with single-statement
+upserts, so the workers may share a SQLite file (WAL) or a Postgres database.
+
+The parent only supervises: it restarts a worker that dies, stops all of them when one fails to
+start (it would fail the same way again), and passes SIGINT/SIGTERM on for a graceful shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
+logger = logging.getLogger("chatkit-backend")
+SHUTDOWN_GRACE_SECONDS = 30.0
+POLL_SECONDS = 0.2
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) that other `SO_REUSEPORT` sockets of this user may share."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_worker(host: str, port: int) -> None:
+    """One worker: the app built from the environment, served on its own socket."""
+    from backend.app import create_app  # imported here: the parent never loads the app
+
+    config = uvicorn.Config(create_app, factory=True, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    server.run(sockets=[reuse_port_socket(host, port)])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+class Supervisor:
+    """Starts `count` workers on (host, port), keeps them running, and stops them on a signal."""
+
+    def __init__(self, host: str, port: int, count: int) -> None:
+        self.host, self.port, self.count = host, port, count
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[BaseProcess] = []
+        self._stopping = False
+
+    def _start(self) -> BaseProcess:
+        worker = self._context.Process(target=serve_worker, args=(self.host, self.port), daemon=False)
+        worker.start()
+        return worker
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def run(self) -> int:
+        """Serve until a signal or a failed start; the exit status for the command."""
+        reuse_port_socket(self.host, self.port).close()  # a taken port fails here, once and clearly
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGTERM, self._stop)
+        self._workers = [self._start() for _ in range(self.count)]
+        status = 0
+        while not self._stopping:
+            time.sleep(POLL_SECONDS)
+            for index, worker in enumerate(self._workers):
+                if worker.is_alive() or self._stopping:
+                    continue
+                if worker.exitcode == STARTUP_FAILURE:
+                    logger.error("chatkit-backend: a worker failed to start; stopping the others")
+                    self._stopping, status = True, 1
+                    break
+                logger.warning(
+                    "chatkit-backend: worker %s exited (%s); starting another", worker.pid, worker.exitcode
+                )
+                self._workers[index] = self._start()
+        self._shutdown()
+        return status
+
+    def _shutdown(self) -> None:
+        """SIGTERM to every worker (uvicorn drains its connections), SIGKILL after the grace period."""
+        for worker in self._workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
