@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -9,7 +10,7 @@ from typing import Any
 
 import anyio
 import openai
-from agents import Agent, Runner, Tool
+from agents import Agent, MultiProvider, RunConfig, Runner, Tool
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -77,6 +78,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         self.hub = hub
         self.events = events
         self.converter = HistoryConverter()
+        self.model_provider = MultiProvider()  # unused by our Model instances, but a run needs one
         self._tooled: tuple[tuple[int, ...], Agent[Any]] | None = None
 
     async def handle(
@@ -108,12 +110,16 @@ class ChatServer(ChatKitServer[RequestContext]):
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         tools = await self.hub.function_tools(self.agent) if self.hub else []
-        agent = self._with_tools(tools)
+        # A run of its own per turn: the SDK checks every run that shares an Agent object against
+        # the others on each step (a cost that grows with concurrent turns), and a shallow copy
+        # (~2 µs, unlike clone()) keeps them apart. The shared provider saves building one per run.
+        agent = copy.copy(self._with_tools(tools))
         result = Runner.run_streamed(
             agent,
             await self.converter.to_agent_input(history),
             context=agent_context,
             hooks=self.events if tools else None,
+            run_config=RunConfig(model_provider=self.model_provider),
         )
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
         try:

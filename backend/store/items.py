@@ -1,4 +1,4 @@
-"""Stored thread items back into `ThreadItem`s, keeping parsed widgets between loads."""
+"""Stored thread items back into `ThreadItem`s, keeping parsed items between loads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from chatkit.widgets import DynamicWidgetRoot
 from pydantic import TypeAdapter
 
 ITEM_ADAPTER: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
-WIDGET_CACHE_SIZE = 1024
+# Enough for the history of a few thousand active threads; parsed, the items take ~4x this.
+CACHE_BYTES = 8 * 2**20
+# Kinds whose loaded copies nobody changes below the top level. A loaded workflow is continued
+# in place by the SDK (tasks appended, summary set), so it is parsed afresh every time.
+CACHED_KINDS = frozenset({"user_message", "assistant_message", "widget"})
 
 
 def loaded(moment: datetime) -> datetime:
@@ -20,30 +24,46 @@ def loaded(moment: datetime) -> datetime:
 
 
 class ItemDecoder:
-    """Decodes item rows. Validating a widget's tree costs 40-250 µs, and the newest items (the
-    model's history, the SDK's look at the last two) are read again every turn, so a widget whose
-    stored JSON is unchanged reuses its parsed tree (keyed by that JSON: it cannot serve other data)."""
+    """Decodes item rows, reusing the parsed item while its stored JSON is unchanged.
 
-    def __init__(self, capacity: int = WIDGET_CACHE_SIZE) -> None:
-        self._widgets: OrderedDict[str, WidgetItem] = OrderedDict()
-        self._capacity = capacity
+    Every turn reads the thread's newest items again (the model's history, and the SDK's look at
+    the last ones). Parsing a message costs ~30 µs and validating a widget's tree 40-250 µs; a copy
+    of the parsed item costs ~3 µs. The cache is keyed by the stored JSON itself, so it can never
+    serve other data (another user's item would have to be byte-identical, ids included), and it
+    is bounded by the bytes of that JSON, least recently used first out.
+    """
+
+    def __init__(self, capacity_bytes: int = CACHE_BYTES) -> None:
+        self._items: OrderedDict[str, ThreadItem] = OrderedDict()
+        self._bytes = 0
+        self._capacity = capacity_bytes
 
     def decode(self, created_at: datetime, kind: str, data: str) -> ThreadItem:
         """The item stored as `data`; the row's `created_at` wins over the payload's copy."""
-        item = self._widget(data) if kind == "widget" else ITEM_ADAPTER.validate_json(data)
+        if kind not in CACHED_KINDS:
+            item = self._parse(kind, data)
+            item.created_at = loaded(created_at)
+            return item
+        parsed = self._items.get(data)
+        if parsed is not None:
+            self._items.move_to_end(data)
+        else:
+            parsed = self._items[data] = self._parse(kind, data)
+            self._bytes += len(data)
+            while self._bytes > self._capacity and len(self._items) > 1:
+                self._bytes -= len(self._items.popitem(last=False)[0])
+        # Callers set top-level fields (created_at, signed attachments); nested parts of these
+        # kinds are only read, so a shallow copy keeps the cached item intact.
+        item = parsed.model_copy()
         item.created_at = loaded(created_at)
         return item
 
-    def _widget(self, data: str) -> WidgetItem:
-        parsed = self._widgets.get(data)
-        if parsed is not None:
-            self._widgets.move_to_end(data)
-        else:
-            # The SDK's WidgetRoot union would coerce template widgets into the deprecated named
-            # classes and drop props those classes lack: keep the stored JSON as a dynamic widget.
-            fields = json.loads(data)
-            widget = DynamicWidgetRoot.model_validate(fields.pop("widget"))
-            parsed = self._widgets[data] = WidgetItem.model_validate({**fields, "widget": widget})
-            if len(self._widgets) > self._capacity:
-                self._widgets.popitem(last=False)
-        return parsed.model_copy()  # callers may set fields; the shared tree is only read
+    @staticmethod
+    def _parse(kind: str, data: str) -> ThreadItem:
+        if kind != "widget":
+            return ITEM_ADAPTER.validate_json(data)
+        # The SDK's WidgetRoot union would coerce template widgets into the deprecated named
+        # classes and drop props those classes lack: keep the stored JSON as a dynamic widget.
+        fields = json.loads(data)
+        widget = DynamicWidgetRoot.model_validate(fields.pop("widget"))
+        return WidgetItem.model_validate({**fields, "widget": widget})

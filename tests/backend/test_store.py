@@ -236,6 +236,32 @@ async def test_widgets_read_again_are_fresh_copies_and_follow_replacements(store
     assert "v1" not in replaced.widget.model_dump_json()
 
 
+async def test_items_read_again_are_unchanged_by_what_callers_did_to_earlier_copies(store: SqlStore) -> None:
+    """Parsed items are reused between loads: a caller setting fields on what it loaded, or (for a
+    workflow, as the SDK does when it continues one) changing it in depth, changes no later load."""
+    thread = await new_thread(store)
+    workflow = WorkflowItem(
+        id="wf_open",
+        thread_id=thread.id,
+        created_at=T0,
+        workflow=Workflow(type="custom", tasks=[CustomTask(title="step 1")], expanded=True),
+    )
+    await store.add_thread_item(thread.id, message(thread.id, "hello"), ALICE)
+    await store.add_thread_item(thread.id, workflow, ALICE)
+    for _ in range(2):
+        reply, flow = (await store.load_thread_items(thread.id, None, 10, "asc", ALICE)).data
+        assert isinstance(reply, AssistantMessageItem) and isinstance(flow, WorkflowItem)
+        assert text_of(reply) == "hello" and reply.created_at == T0
+        assert flow.model_dump(mode="json") == workflow.model_dump(mode="json")
+        reply.content = [AssistantMessageContent(text="changed")]
+        reply.created_at = T0 + timedelta(days=1)
+        flow.workflow.tasks.append(CustomTask(title="step 2"))
+        flow.workflow.expanded = False
+    assert text_of(await store.load_item(thread.id, "msg_hello", ALICE)) == "hello"
+    with pytest.raises(NotFoundError):  # reuse never skips the owner check
+        await store.load_item(thread.id, "msg_hello", BOB)
+
+
 async def test_sdk_positional_calls(store: SqlStore) -> None:
     """The SDK calls `load_thread_items(thread.id, None, 1, "desc", context)` positionally."""
     thread = await new_thread(store)
