@@ -150,6 +150,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         await store.create_tables()
         events = ToolEvents(settings.mcp_auth_secret.get_secret_value())
         hub = None
+        model = None if agent is not None else create_model(settings)
+        assistant = agent or create_assistant(model)
         if settings.mcp_config is not None:
             configs = load_mcp_config(settings.mcp_config, settings.mcp_environment())
             service_token = mint_identity_token(
@@ -163,12 +165,11 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
                 data_extractor=events.widget,
                 service_token=service_token,
             )
-            await hub.start()
+            await hub.start(assistant)
         app.state.store, app.state.hub = store, hub
-        model = None if agent is not None else create_model(settings)
         app.state.chat = ChatServer(
             store,
-            agent or create_assistant(model),
+            assistant,
             history_items=settings.history_items,
             hub=hub,
             events=events,

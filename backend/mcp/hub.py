@@ -7,6 +7,7 @@ connection breaks during a call is reconnected (its process restarted) on the ne
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,6 +51,9 @@ class McpHub:
         self._broken: set[str] = set()
         self._last_attempt: dict[str, float] = {}
         self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
+        # One conversion at a time per server: the turns that arrive together on a cold cache
+        # wait for it instead of each listing and converting the tools again.
+        self._converting: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self._configs}
         for name, config in self._configs.items():
             server = self._build(name, config)
             # Starting a process takes longer than a call may: connecting gets its own, larger bound.
@@ -95,13 +99,18 @@ class McpHub:
 
         return message
 
-    async def start(self) -> None:
-        """Connect every server; failures are logged and left for a later turn."""
+    async def start(self, agent: AgentBase) -> None:
+        """Connect every server and convert its tools for `agent`; failures are logged and left
+        for a later turn."""
         for name, manager in self._managers.items():
             self._last_attempt[name] = time.monotonic()
             await manager.__aenter__()
             for server, error in manager.errors.items():
                 logger.warning("MCP server %r could not start: %r", server.name, error)
+        try:
+            await self.function_tools(agent)
+        except Exception as exc:  # a server that lists no tools now is retried on a turn
+            logger.warning("MCP tools could not be listed at start: %r", exc)
 
     async def close(self) -> None:
         """Close every connection (stdio servers' processes end)."""
@@ -134,9 +143,11 @@ class McpHub:
         tools: list[Tool] = []
         for server in await self.servers():
             if server.name not in self._tools:
-                self._tools[server.name] = await MCPUtil.get_function_tools(
-                    server, False, RunContextWrapper(context=None), agent
-                )
+                async with self._converting[server.name]:
+                    if server.name not in self._tools:  # another turn may have done it meanwhile
+                        self._tools[server.name] = await MCPUtil.get_function_tools(
+                            server, False, RunContextWrapper(context=None), agent
+                        )
             tools.extend(self._tools[server.name])
         return tools
 

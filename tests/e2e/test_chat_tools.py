@@ -3,6 +3,7 @@ widget + reply in the SSE stream and in the Store."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -123,7 +124,8 @@ async def test_tools_over_streamable_http_and_no_tool_listing_once_warm(
     launcher: Launcher, packaged_catalog: Path, tmp_path: Path
 ) -> None:
     """The same turns with both servers over HTTP (the backend authenticates its connection and
-    sends each user in `_meta`); once warm, a turn lists no tools on the wire."""
+    sends each user in `_meta`). The tools are listed once, at start: no turn lists them on the
+    wire, not even the first ones arriving together."""
     env = server_env(launcher.directory)
     tasks, items = launcher.http("tasks-mcp", env), launcher.http("items-mcp", env)
     config = tmp_path / "mcp.json"
@@ -138,25 +140,29 @@ async def test_tools_over_streamable_http_and_no_tool_listing_once_warm(
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        listings = 0
+        for server in await app.state.hub.servers():
+            session = server.session
+            original = session.list_tools
+
+            async def counted(*args: object, original=original, **kwargs: object) -> object:
+                nonlocal listings
+                listings += 1
+                return await original(*args, **kwargs)
+
+            session.list_tools = counted
         async with httpx2.AsyncClient(
             transport=httpx2.ASGITransport(app=app), base_url="http://t", timeout=60
         ) as http:
-            alice = ChatKitClient(http, user_token("alice-http"))
-            thread_id, _, text, widgets = await turn(alice, None, "add task over http")
-            assert text.startswith("Task created:")
-            assert len(widgets) == 1
-            listings = 0
-            for server in await app.state.hub.servers():
-                session = server.session
-                original = session.list_tools
-
-                async def counted(*args: object, original=original, **kwargs: object) -> object:
-                    nonlocal listings
-                    listings += 1
-                    return await original(*args, **kwargs)
-
-                session.list_tools = counted
+            users = [ChatKitClient(http, user_token(f"http-{n}")) for n in range(6)]
+            first = await asyncio.gather(
+                *(turn(user, None, f"add task over http {n}") for n, user in enumerate(users))
+            )
+            for _, _, text, widgets in first:
+                assert text.startswith("Task created:")
+                assert len(widgets) == 1
+            thread_id = first[0][0]
             for text_in in ("list tasks", "search lamp", "list tasks"):
-                _, _, text, widgets = await turn(alice, thread_id, text_in)
+                _, _, text, widgets = await turn(users[0], thread_id, text_in)
                 assert len(widgets) == 1
             assert listings == 0
