@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 
+from backend.gc_tuning import tune_for_serving
 from backend.settings import BackendSettings
 from backend.workers import Supervisor
 
@@ -61,9 +62,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(f"chatkit-backend: cannot listen on {options.host}:{options.port}: {exc.strerror}")
     from backend.app import create_app  # not before: a supervisor never loads the app
 
-    uvicorn.run(
-        create_app(settings), host=options.host, port=options.port, log_level="warning", access_log=False
-    )
+    app = create_app(settings)
+    tune_for_serving()
+    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from backend.gc_tuning import tune_for_serving
+
 logger = logging.getLogger("chatkit-backend")
 SHUTDOWN_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.2
@@ -49,8 +51,13 @@ def serve_worker(host: str, port: int) -> None:
     """One worker: the app built from the environment, served on its own socket."""
     from backend.app import create_app  # imported here: the parent never loads the app
 
-    config = uvicorn.Config(create_app, factory=True, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    try:
+        app = create_app()
+    except Exception:  # the parent checked the same settings: whatever this is, a restart repeats it
+        logger.exception("chatkit-backend: a worker could not build the app")
+        sys.exit(STARTUP_FAILURE)
+    tune_for_serving()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[reuse_port_socket(host, port)])
     if not server.started:
         sys.exit(STARTUP_FAILURE)

@@ -10,6 +10,7 @@ from typing import Any
 import uvicorn
 from mcp.server import MCPServer
 
+from mcp_servers.common.gc_tuning import tune_for_serving
 from mcp_servers.common.identity import DEFAULT_TTL_SECONDS, TokenCodec
 from mcp_servers.common.server import MCP_PATH, http_app
 from mcp_servers.common.settings import ServerSettings
@@ -37,10 +38,12 @@ def run_cli(
     settings = load_settings()
     if options.transport == "stdio":
         server = create_server(settings, transport="stdio")
+        tune_for_serving()
         server.run("stdio")
         return
     server = create_server(settings, transport="http")
     app = http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts)
+    tune_for_serving()
     print(f"{prog}: serving MCP at http://{options.host}:{options.port}{MCP_PATH}", file=sys.stderr)
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
 
