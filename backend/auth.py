@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -14,6 +17,12 @@ from backend.settings import LOCAL_USER, BackendSettings
 
 JWKS_ALGORITHMS = ["RS256", "ES256"]
 MAX_USER_ID_LENGTH = 200
+LEEWAY_SECONDS = 5
+# A client sends the same token on every request until it expires. Its exact bytes, once
+# verified, need only the expiry checked again; a JWKS-signed token is verified afresh after a
+# minute anyway, so a key the issuer withdraws stops working within that time.
+VERIFIED_CACHE_SIZE = 4096
+JWKS_RECHECK_SECONDS = 60.0
 
 
 class AuthError(Exception):
@@ -27,6 +36,7 @@ class Authenticator:
         self._settings = settings
         self._secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None
         self._jwks = PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
+        self._verified: dict[str, tuple[Mapping[str, Any], float]] = {}  # token -> (claims, good until)
 
     @property
     def local_mode(self) -> bool:
@@ -47,7 +57,23 @@ class Authenticator:
             raise AuthError("token names no valid user")
         return RequestContext(user_id=subject, request_id=request_id, claims=claims)
 
-    async def _verify(self, token: str) -> dict[str, Any]:
+    async def _verify(self, token: str) -> Mapping[str, Any]:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None:
+            if now <= known[1]:
+                return known[0]
+            del self._verified[token]  # expired, or a JWKS token due for a fresh check
+        claims = MappingProxyType(await self._decode(token))  # shared by requests: read-only
+        good_until = float(claims["exp"]) + LEEWAY_SECONDS
+        if self._jwks is not None:
+            good_until = min(good_until, now + JWKS_RECHECK_SECONDS)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (claims, good_until)
+        return claims
+
+    async def _decode(self, token: str) -> dict[str, Any]:
         options: jwt.types.Options = {
             "require": ["sub", "exp"],
             "verify_aud": self._settings.auth_audience is not None,
@@ -65,7 +91,7 @@ class Authenticator:
                 audience=self._settings.auth_audience,
                 issuer=self._settings.auth_issuer,
                 options=options,
-                leeway=5,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as exc:
             raise AuthError("token has expired") from exc

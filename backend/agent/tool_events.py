@@ -11,7 +11,7 @@ from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
 from chatkit.agents import AgentContext
 from chatkit.types import ProgressUpdateEvent
 
-from backend.mcp.identity import IDENTITY_META_KEY, mint_identity_token
+from backend.mcp.identity import IDENTITY_META_KEY, IdentityTokens
 from shared_widgets import render_tool_result
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,12 @@ class ToolEvents(RunHooks[Any]):
     """Identity for every call, a progress line while a tool runs, a widget for its result."""
 
     def __init__(self, secret: str) -> None:
-        self._secret = secret
+        self._tokens = IdentityTokens(secret)
 
     async def identity(self, call: MCPToolMetaContext) -> dict[str, Any]:
-        """The `_meta` of one tool call: a fresh token for the end user of this run."""
+        """The `_meta` of one tool call: a short-lived token for the end user of this run."""
         user_id = _agent_context(call.run_context).request_context.user_id
-        return {IDENTITY_META_KEY: mint_identity_token(self._secret, user_id)}
+        return {IDENTITY_META_KEY: self._tokens.token_for(user_id)}
 
     async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
         """Show the call while it runs."""

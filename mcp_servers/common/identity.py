@@ -7,7 +7,7 @@ every user) or, over HTTP, as `Authorization: Bearer`. The user id is never a to
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -20,6 +20,9 @@ AUDIENCE = "mcp"
 ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 300
 MAX_USER_ID_LENGTH = 200
+# Verified tokens remembered (the backend's service token and each user's current token come
+# back on every call; verifying one costs ~70 µs). Oldest out first.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class IdentityError(Exception):
@@ -32,6 +35,9 @@ class TokenCodec:
 
     secret: str
     leeway_seconds: int = 5
+    # token -> (user id, expiry): a token whose exact bytes were verified needs only its expiry
+    # checked again. Unbounded growth is impossible: oldest out first.
+    _verified: dict[str, tuple[str, float]] = field(default_factory=dict, compare=False, repr=False)
 
     def mint(self, user_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
         """A signed token that says `user_id` is calling, valid for `ttl_seconds`."""
@@ -43,6 +49,12 @@ class TokenCodec:
 
     def verify(self, token: str) -> str:
         """The user id a valid token names; `IdentityError` for anything else."""
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() <= known[1] + self.leeway_seconds:
+                return known[0]
+            del self._verified[token]
+            raise IdentityError("identity token has expired")
         try:
             claims = jwt.decode(
                 token,
@@ -61,6 +73,10 @@ class TokenCodec:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID_LENGTH:
             raise IdentityError("identity token names no valid user")
+        if isinstance(claims["exp"], int | float):
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = (subject, float(claims["exp"]))
         return subject
 
 

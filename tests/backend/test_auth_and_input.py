@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import anyio
 import httpx2
 import jwt
 import pytest
@@ -73,6 +74,20 @@ async def test_bad_credentials_get_401(http: httpx2.AsyncClient, authorization: 
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    http: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verified tokens are remembered, but never past their expiry."""
+    monkeypatch.setattr("backend.auth.LEEWAY_SECONDS", 0)
+    expiry = int(time.time()) + 2
+    headers = {"Authorization": f"Bearer {user_token('short-lived', exp=expiry)}"}
+    for _ in range(2):
+        assert (await http.post("/chatkit", json=LIST, headers=headers)).status_code == 200
+    await anyio.sleep(expiry - time.time() + 0.05)
+    refused = await http.post("/chatkit", json=LIST, headers=headers)
+    assert refused.status_code == 401 and "expired" in refused.text
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])

@@ -55,6 +55,20 @@ def test_untrustworthy_tokens_are_refused(codec: TokenCodec, token: str, reason:
         codec.verify(token)
 
 
+def test_a_verified_token_is_remembered_only_until_it_expires() -> None:
+    """Verified tokens are remembered by their exact bytes: the expiry still holds, and a token
+    with the same claims under another key is still refused."""
+    codec = TokenCodec(SECRET, leeway_seconds=0)
+    token = codec.mint("alice", ttl_seconds=1)
+    assert codec.verify(token) == "alice" and codec.verify(token) == "alice"
+    with pytest.raises(IdentityError, match="invalid"):
+        codec.verify(forge(jwt.decode(token, options={"verify_signature": False}), key="k" * 40))
+    time.sleep(1.05)
+    for _ in range(2):
+        with pytest.raises(IdentityError, match="expired"):
+            codec.verify(token)
+
+
 async def test_bearer_verifier_maps_tokens_to_access(codec: TokenCodec) -> None:
     """Over HTTP a valid bearer gives the user as subject; anything else gives no access (401)."""
     access = await BearerVerifier(codec).verify_token(codec.mint("carol"))
