@@ -26,6 +26,7 @@ from chatkit.types import (
     is_streaming_req,
 )
 
+from backend.agent import identity_memo
 from backend.agent.history import HistoryConverter
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
@@ -34,6 +35,7 @@ from backend.mcp.hub import McpHub
 from backend.store import SqlStore
 
 logger = logging.getLogger(__name__)
+identity_memo.install()
 TITLE_WORDS = 6
 # Provider answers that a retry cannot fix: bad key, no access, unknown model, invalid request.
 REFUSALS = (
