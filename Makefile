@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+WORKERS ?= 1
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint format typecheck bench clean
@@ -14,13 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start the ChatKit backend (:8000, local mode, offline model) and both MCP servers over
-## streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them all.
+## Start the ChatKit backend (:8000, local mode, offline model; `make run WORKERS=2` for two
+## processes) and both MCP servers over streamable HTTP (tasks :8101, items :8102); Ctrl-C stops them all.
 run: install
 	@mkdir -p data
 	@echo "ChatKit page: http://127.0.0.1:8000/   endpoint: http://127.0.0.1:8000/chatkit   MCP token: $(BIN)/tasks-mcp token --user alice"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/chatkit-backend --port 8000 & \
+	$(BIN)/chatkit-backend --port 8000 --workers $(WORKERS) & \
 	$(BIN)/tasks-mcp --transport http --port 8101 & \
 	$(BIN)/items-mcp --transport http --port 8102 & \
 	wait

@@ -31,6 +31,7 @@ from backend.gc_tuning import tune_for_serving
 logger = logging.getLogger("chatkit-backend")
 SHUTDOWN_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.2
+RESTART_SPACING_SECONDS = 1.0  # a worker that keeps dying is not restarted in a busy loop
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -56,9 +57,14 @@ def serve_worker(host: str, port: int) -> None:
     except Exception:  # the parent checked the same settings: whatever this is, a restart repeats it
         logger.exception("chatkit-backend: a worker could not build the app")
         sys.exit(STARTUP_FAILURE)
+    try:
+        sock = reuse_port_socket(host, port)
+    except OSError as exc:
+        logger.error("chatkit-backend: a worker cannot listen on %s:%s: %s", host, port, exc.strerror)
+        sys.exit(STARTUP_FAILURE)
     tune_for_serving()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    server.run(sockets=[reuse_port_socket(host, port)])
+    server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
@@ -70,6 +76,7 @@ class Supervisor:
         self.host, self.port, self.count = host, port, count
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[BaseProcess] = []
+        self._started_at: list[float] = []
         self._stopping = False
 
     def _start(self) -> BaseProcess:
