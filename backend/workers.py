@@ -93,6 +93,7 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         signal.signal(signal.SIGTERM, self._stop)
         self._workers = [self._start() for _ in range(self.count)]
+        self._started_at = [time.monotonic()] * self.count
         status = 0
         while not self._stopping:
             time.sleep(POLL_SECONDS)
@@ -103,10 +104,13 @@ class Supervisor:
                     logger.error("chatkit-backend: a worker failed to start; stopping the others")
                     self._stopping, status = True, 1
                     break
+                if time.monotonic() - self._started_at[index] < RESTART_SPACING_SECONDS:
+                    continue  # started again on a later poll
                 logger.warning(
                     "chatkit-backend: worker %s exited (%s); starting another", worker.pid, worker.exitcode
                 )
                 self._workers[index] = self._start()
+                self._started_at[index] = time.monotonic()
         self._shutdown()
         return status
 
