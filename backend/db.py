@@ -3,8 +3,10 @@
 Postgres goes through asyncpg. SQLite statements on this store take tens of microseconds, while
 each await through aiosqlite's worker thread costs ~0.1 ms and one store call makes several of
 them (~0.7 ms a call, most of a chat turn). So SQLite runs inline on the event-loop thread
-through `InlineSqliteEngine`, the subset of `AsyncEngine` the store uses. One backend process
-owns a SQLite file; several processes should share Postgres instead.
+through `InlineSqliteEngine`, the subset of `AsyncEngine` the store uses. The workers of one
+machine may share a SQLite file (each store call is one statement or one short transaction, and a
+writer that finds the file locked waits for it, blocking its own loop for that moment); backends
+on several machines share Postgres.
 """
 
 from __future__ import annotations
