@@ -20,9 +20,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 import mcp_servers.items
+from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER
 from tests.conftest import SECRET
 
 BIN = Path(sys.prefix) / "bin"
+SHIPPED_MCP_CONFIG = Path(__file__).resolve().parents[2] / "mcp_servers.json"
 CATALOG = Path(mcp_servers.items.__file__).parent / "data" / "catalog.json"
 STARTUP_DEADLINE_SECONDS = 20.0
 # The backend imports more and may start both MCP servers and seed a catalog: ~10 s on a busy 2-core box.
@@ -54,6 +56,22 @@ def server_env(directory: Path, **overrides: str | None) -> dict[str, str]:
         else:
             env[key] = value
     return env
+
+
+def backend_env(directory: Path, **overrides: str | None) -> dict[str, str]:
+    """A real backend's environment: auth on (the test issuer), SQLite files in `directory`, and
+    both tool servers over stdio (the shipped config); `overrides` as for `server_env`."""
+    return server_env(
+        directory,
+        **{
+            "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'chat.db'}",
+            "AUTH_JWT_SECRET": AUTH_SECRET,
+            "AUTH_AUDIENCE": AUDIENCE,
+            "AUTH_ISSUER": ISSUER,
+            "MCP_CONFIG": str(SHIPPED_MCP_CONFIG),
+            **overrides,
+        },
+    )
 
 
 def stdio_params(script: str, env: dict[str, str]) -> StdioServerParameters:

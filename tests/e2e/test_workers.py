@@ -24,12 +24,11 @@ import psutil
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, parse_sse, user_input, user_token
+from tests.backend.conftest import parse_sse, user_input, user_token
 from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
-from tests.e2e.conftest import BIN, BackendProcess, free_port, run_backend, server_env
+from tests.e2e.conftest import BIN, BackendProcess, backend_env, free_port, run_backend, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "mcp_servers.json"
 RACER = Path(__file__).with_name("create_schemas.py")
 WORKERS = 2
 CONNECTIONS = 12  # all on one worker by chance: 2 * 2**-12
@@ -75,15 +74,7 @@ def port_of(backend: BackendProcess) -> int:
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
     """Two workers on fresh SQLite files, both tool servers per worker over stdio."""
     directory = tmp_path_factory.mktemp("workers")
-    env = server_env(
-        directory,
-        DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'chat.db'}",
-        AUTH_JWT_SECRET=AUTH_SECRET,
-        AUTH_AUDIENCE=AUDIENCE,
-        AUTH_ISSUER=ISSUER,
-        MCP_CONFIG=str(CONFIG),
-    )
-    with run_backend(directory, env, args=["--workers", str(WORKERS)]) as server:
+    with run_backend(directory, backend_env(directory), args=["--workers", str(WORKERS)]) as server:
         wait_for(f"{WORKERS} workers listening", lambda: listeners(port_of(server)) == WORKERS)
         wait_for("both tool servers of each worker", lambda: len(family(server)[1]) == 2 * WORKERS)
         yield server
