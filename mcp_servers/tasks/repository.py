@@ -135,7 +135,10 @@ class TaskRepository:
                     select(TaskRow).where(*page_filters).order_by(col(TaskRow.pk).desc()).limit(limit + 1)
                 )
             ).all()
-            total = (await session.exec(select(func.count()).select_from(TaskRow).where(*filters))).one()
+            if after is None and len(rows) <= limit:
+                total = len(rows)  # the whole list fits on this first page: no need to count
+            else:
+                total = (await session.exec(select(func.count()).select_from(TaskRow).where(*filters))).one()
         return _page(list(rows), total, limit)
 
     async def _search_sqlite(

@@ -68,6 +68,17 @@ async def test_list_is_newest_first(repo: TaskRepository) -> None:
     assert await all_ids(repo, "alice") == ids[::-1]
 
 
+async def test_totals_around_a_full_first_page(repo: TaskRepository) -> None:
+    """The total is exact whether the first page holds every match, exactly fills, or overflows."""
+    for count in range(1, 9):
+        await repo.add(owner="alice", title=f"t{count}")
+        await repo.add(owner="bob", title=f"b{count}")
+        for status, matching in (("all", count), ("pending", count), ("completed", 0)):
+            page = await repo.list(owner="alice", status=status, limit=5)
+            assert page.total == matching and len(page.tasks) == min(matching, 5), (count, status)
+            assert (page.next_after is not None) == (matching > 5)
+
+
 async def test_keyset_pagination_walks_everything_once(repo: TaskRepository) -> None:
     """Pages of 10 over 55 tasks cover each task once, in order, with a constant total."""
     ids = [(await repo.add(owner="alice", title=f"t{index}")).id for index in range(55)]
