@@ -68,6 +68,19 @@ async def test_list_is_newest_first(repo: TaskRepository) -> None:
     assert await all_ids(repo, "alice") == ids[::-1]
 
 
+async def test_an_id_collision_draws_another_id(
+    repo: TaskRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new id that is already taken (about 2^-60) is drawn again; the existing task is untouched."""
+    first = await repo.add(owner="alice", title="first")
+    drawn = iter([first.id, "task_0000000000zz"])
+    monkeypatch.setattr("mcp_servers.tasks.repository.new_task_id", lambda: next(drawn))
+    second = await repo.add(owner="bob", title="second")
+    assert second.id == "task_0000000000zz"
+    assert [task.title for task in (await repo.list(owner="alice")).tasks] == ["first"]
+    assert [task.id for task in (await repo.list(owner="bob")).tasks] == [second.id]
+
+
 async def test_totals_around_a_full_first_page(repo: TaskRepository) -> None:
     """The total is exact whether the first page holds every match, exactly fills, or overflows."""
     for count in range(1, 9):
