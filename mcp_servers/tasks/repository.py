@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, insert, text
 from sqlalchemy.exc import IntegrityError
@@ -130,16 +130,19 @@ class TaskRepository:
         if terms:
             filters.append(search.postgres_clause(terms))
         page_filters = [*filters, col(TaskRow.pk) < after] if after is not None else filters
-        async with self._sessions() as session:
+        # Plain rows, not ORM objects: a page is read, never changed (a third of the cost).
+        columns = TaskRow.__table__.columns  # type: ignore[attr-defined]
+        async with self._engine.connect() as connection:
             rows = (
-                await session.exec(
-                    select(TaskRow).where(*page_filters).order_by(col(TaskRow.pk).desc()).limit(limit + 1)
+                await connection.execute(
+                    select(*columns).where(*page_filters).order_by(col(TaskRow.pk).desc()).limit(limit + 1)
                 )
             ).all()
             if after is None and len(rows) <= limit:
                 total = len(rows)  # the whole list fits on this first page: no need to count
             else:
-                total = (await session.exec(select(func.count()).select_from(TaskRow).where(*filters))).one()
+                count = select(func.count()).select_from(TaskRow).where(*filters)
+                total = (await connection.execute(count)).scalar_one()
         return _page(list(rows), total, limit)
 
     async def _search_sqlite(
@@ -218,7 +221,7 @@ class TaskRepository:
         return row
 
 
-def _page(rows: list[TaskRow], total: int, limit: int) -> TaskPage:
+def _page(rows: list[Any], total: int, limit: int) -> TaskPage:
     """A page from up to `limit + 1` rows (the extra one says another page follows)."""
     more = len(rows) > limit
     rows = rows[:limit]
