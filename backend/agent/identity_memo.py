@@ -1,45 +1,44 @@
-"""Remembers the Agents SDK's identity signature of an agent on the agent itself.
+"""Remembers the Agents SDK's identity signatures of agents.
 
 Each run, the SDK maps the agent graph to stable identity keys (for run state, tool-use tracking
-and sandbox resume) three times, and each time it signs every agent: it normalizes the model
+and sandbox resume) several times, and each time it signs every agent: it normalizes the model
 settings, every tool and the instructions and dumps them as sorted JSON. For our one agent with
-its ten tools that is ~150 µs a time, ~6% of a tool turn's instructions, to compute the same
-string again.
+its ten tools that is ~150 µs a time, for the same string each time.
 
-The signature depends only on the agent's attributes, so it is kept on the agent beside the very
-objects it was computed from (held, so their identities cannot pass to new objects); a shallow
-copy of the agent (one per turn) shares them and reuses it. Reassigning an attribute, or adding
-or removing a tool or a handoff, is seen as another object, and the signature is computed again.
-Our agents are never changed in place otherwise. The original function is kept as `__wrapped__`;
-if the SDK no longer has it, nothing is installed and the SDK works as it always does.
+The signature is computed from the agent's public attributes, so it is remembered under those
+very objects (held by the memo, so their identities cannot pass to new objects while it lasts):
+the per-turn copy of our agent, or any other agent built from the same objects, finds it. An
+attribute set to another object, or a tool or handoff added or removed, is another key, and the
+signature is computed again. Our agents are not changed in place otherwise. The original function
+is kept as `__wrapped__`; if the SDK no longer has it, nothing is installed and the SDK works as
+it always does.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 logger = logging.getLogger(__name__)
-MEMO_ATTRIBUTE = "_chatkit_backend_identity_signature"
+MEMO_SIZE = 256  # distinct agent configurations remembered, oldest out first
+
+Sources = tuple[tuple[object, ...], ...]
 
 
-def _sources(agent: Any) -> tuple[tuple[object, ...], ...]:
-    """Everything the signature is computed from: the attributes, the tools and the handoffs."""
-    attributes = tuple(value for name, value in vars(agent).items() if name != MEMO_ATTRIBUTE)
+def _sources(agent: Any) -> Sources:
+    """Everything the signature is computed from: public attributes, tools and handoffs (private
+    attributes are the SDK's run-time bookkeeping, which it adds during a run)."""
+    attributes = tuple(value for name, value in vars(agent).items() if not name.startswith("_"))
     return ((type(agent), *attributes), tuple(agent.tools), tuple(agent.handoffs))
 
 
-def _same(first: tuple[tuple[object, ...], ...], second: tuple[tuple[object, ...], ...]) -> bool:
-    return all(
-        len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True))
-        for mine, theirs in zip(first, second, strict=True)
-    )
-
-
-def memoized(original: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`original` (the SDK's signature function), remembered on each agent it signs."""
+def memoized(original: Callable[[Any], str], size: int = MEMO_SIZE) -> Callable[[Any], str]:
+    """`original` (the SDK's signature function), remembered per set of source objects."""
+    memo: OrderedDict[tuple[int, ...], tuple[Sources, str]] = OrderedDict()
 
     @functools.wraps(original)
     def signature(agent: Any) -> str:
@@ -47,11 +46,17 @@ def memoized(original: Callable[[Any], str]) -> Callable[[Any], str]:
             sources = _sources(agent)
         except (TypeError, AttributeError):  # no __dict__ or no tools: not an agent we know
             return original(agent)
-        memo = vars(agent).get(MEMO_ATTRIBUTE)
-        if memo is not None and _same(memo[0], sources):
-            return memo[1]  # type: ignore[no-any-return]
+        # Keyed by identities: the entry holds the objects, so while it lasts no other object can
+        # have one of those identities, and an equal key means the very same objects.
+        key = tuple(map(id, chain.from_iterable(sources)))
+        known = memo.get(key)
+        if known is not None:
+            memo.move_to_end(key)
+            return known[1]
         result = original(agent)
-        object.__setattr__(agent, MEMO_ATTRIBUTE, (sources, result))
+        memo[key] = (sources, result)
+        if len(memo) > size:
+            memo.popitem(last=False)
         return result
 
     return signature

@@ -35,6 +35,8 @@ def test_signatures_are_reused_until_the_agent_changes() -> None:
     assert signature(agent) is first  # remembered
     turn_copy = copy.copy(agent)  # what each turn runs on
     assert signature(turn_copy) is first
+    turn_copy._function_approval_identity = object()  # the SDK's own bookkeeping during a run
+    assert signature(turn_copy) is first
     assert identity._build_agent_identity_keys_by_id(turn_copy) == {id(turn_copy): keys_before[id(agent)]}
 
     more_tools = copy.copy(agent)
