@@ -2,28 +2,56 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem, Attachment, WidgetItem
+from chatkit.types import (
+    AssistantMessageItem,
+    Attachment,
+    UserMessageItem,
+    UserMessageTagContent,
+    UserMessageTextContent,
+    WidgetItem,
+)
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam, ResponseInputTextParam
-from openai.types.responses.response_input_item_param import Message
 
 from shared_widgets import summarize_widget
 
 SUMMARY_CACHE_SIZE = 4096
+TAG_DATA_CHARS = 2000  # of a tag's data, as JSON
 
 
 class HistoryConverter(ThreadItemConverter):
     """Widgets reach the model as a short text summary (not their JSON); attachments as a note;
     earlier replies as plain assistant text, which Chat Completions models accept too (the SDK's
-    `output_text` parts are refused there: every second turn would fail)."""
+    `output_text` parts are refused there: every second turn would fail). Messages that are only
+    text are sent as a string, not a list of parts: the same input, which the Agents SDK copies
+    and walks (twice per model call) in a third of the nodes."""
+
+    async def user_message_to_input(
+        self, item: UserMessageItem, is_last_message: bool = True
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """Plain text as a string; tags, attachments and quotes as the SDK builds them."""
+        if (
+            item.attachments
+            or item.quoted_text
+            or not all(isinstance(part, UserMessageTextContent) for part in item.content)
+        ):
+            return await super().user_message_to_input(item, is_last_message)
+        text = "".join(part.text for part in item.content if isinstance(part, UserMessageTextContent))
+        return EasyInputMessageParam(type="message", role="user", content=text)
 
     async def assistant_message_to_input(self, item: AssistantMessageItem) -> TResponseInputItem | None:
         """An earlier reply, as text."""
         text = "\n\n".join(part.text for part in item.content if part.text)
         return EasyInputMessageParam(type="message", role="assistant", content=text) if text else None
+
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
+        """An @-mention: its name and the data the client attached to it (the SDK has no default)."""
+        data = json.dumps(tag.data, ensure_ascii=False, default=str)[:TAG_DATA_CHARS]
+        return ResponseInputTextParam(type="input_text", text=f"@{tag.text}: {data}")
 
     async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputContentParam:
         """A text note for an attached file."""
@@ -44,6 +72,4 @@ class HistoryConverter(ThreadItemConverter):
             if len(self._summaries) > SUMMARY_CACHE_SIZE:
                 self._summaries.popitem(last=False)
         text = f"[Shown to the user as a widget: {summary}]"
-        return Message(
-            type="message", role="user", content=[ResponseInputTextParam(type="input_text", text=text)]
-        )
+        return EasyInputMessageParam(type="message", role="user", content=text)
