@@ -20,7 +20,7 @@ install: $(STAMP)
 run: install
 	@mkdir -p data
 	@echo "ChatKit page: http://127.0.0.1:8000/   endpoint: http://127.0.0.1:8000/chatkit   MCP token: $(BIN)/tasks-mcp token --user alice"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/chatkit-backend --port 8000 --workers $(WORKERS) & \
 	$(BIN)/tasks-mcp --transport http --port 8101 & \
 	$(BIN)/items-mcp --transport http --port 8102 & \
