@@ -26,7 +26,7 @@ from typing import Any
 import httpx2
 import psutil
 
-from bench.chatkit_bench import SECRET, against_floor, start, timed_stream, token
+from bench.chatkit_bench import SECRET, against_floor, running, timed_stream, token
 from bench.support import LeanClient, free_port, summary
 
 BIN = Path(sys.executable).parent
@@ -195,55 +195,35 @@ async def main() -> None:
             "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat-stdio.db",
             "MCP_CONFIG": "mcp_servers.json",
         }
-        backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], stdio_env, port)
-        try:
+        async with running([str(BIN / "chatkit-backend"), "--port", str(port)], stdio_env, port):
             print("== per-turn overhead ==")
             await measure(f"http://127.0.0.1:{port}", options.rounds, env, "stdio")
-        finally:
-            backend.terminate()
-            await backend.wait()
         print(f"\n== load: {options.users} users x {options.turns} tool+widget turns, stdio MCP ==")
         for workers in sorted({1, options.workers}):
             port = free_port()
             command = [str(BIN / "chatkit-backend"), "--port", str(port), "--workers", str(workers)]
             load_env = {**stdio_env, "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat-load-{workers}.db"}
-            backend = await start(command, load_env, port)
-            try:
+            async with running(command, load_env, port) as backend:
                 await wait_for_listeners(port, workers)
                 print(f"  {workers} backend worker{'s' if workers > 1 else ''}")
                 await load(port, options.users, options.turns, backend.pid)
-            finally:
-                backend.terminate()
-                await backend.wait()
         # MCP over streamable HTTP: the servers are their own processes.
         tasks_port, items_port, port = free_port(), free_port(), free_port()
-        servers = [
-            await start(
-                [str(BIN / "tasks-mcp"), "--transport", "http", "--port", str(tasks_port)], env, tasks_port
-            ),
-            await start(
-                [str(BIN / "items-mcp"), "--transport", "http", "--port", str(items_port)], env, items_port
-            ),
-        ]
-        config = data / "mcp-http.json"
-        config.write_text(json.dumps({"mcpServers": {
-            "tasks": {"url": f"http://127.0.0.1:{tasks_port}/mcp"}, "items": {"url": f"http://127.0.0.1:{items_port}/mcp"},
-        }}))  # fmt: skip
-        http_env = {
-            **env,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat-http.db",
-            "MCP_CONFIG": str(config),
-        }
-        backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], http_env, port)
-        try:
-            print("\n== per-turn overhead, MCP over HTTP ==")
-            await measure(f"http://127.0.0.1:{port}", options.rounds, env, "http")
-        finally:
-            backend.terminate()
-            await backend.wait()
-            for server in servers:
-                server.terminate()
-                await server.wait()
+        tasks = [str(BIN / "tasks-mcp"), "--transport", "http", "--port", str(tasks_port)]
+        items = [str(BIN / "items-mcp"), "--transport", "http", "--port", str(items_port)]
+        async with running(tasks, env, tasks_port), running(items, env, items_port):
+            config = data / "mcp-http.json"
+            config.write_text(json.dumps({"mcpServers": {
+                "tasks": {"url": f"http://127.0.0.1:{tasks_port}/mcp"}, "items": {"url": f"http://127.0.0.1:{items_port}/mcp"},
+            }}))  # fmt: skip
+            http_env = {
+                **env,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat-http.db",
+                "MCP_CONFIG": str(config),
+            }
+            async with running([str(BIN / "chatkit-backend"), "--port", str(port)], http_env, port):
+                print("\n== per-turn overhead, MCP over HTTP ==")
+                await measure(f"http://127.0.0.1:{port}", options.rounds, env, "http")
 
 
 if __name__ == "__main__":

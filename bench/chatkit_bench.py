@@ -19,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx2
@@ -41,6 +42,19 @@ async def start(command: list[str], env: dict[str, str], port: int) -> asyncio.s
     process = await asyncio.create_subprocess_exec(*command, env=env, stderr=subprocess.DEVNULL)
     await wait_for_port(port)
     return process
+
+
+@asynccontextmanager
+async def running(
+    command: list[str], env: dict[str, str], port: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`command`, once it listens on `port`; terminated on exit."""
+    process = await start(command, env, port)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 CREATE = json.dumps(
@@ -97,27 +111,23 @@ async def against_floor(http: httpx2.AsyncClient, turn: Turn, rounds: int, env: 
 
 async def turn_latency(rounds: int, env: dict[str, str]) -> None:
     port = free_port()
-    backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], env, port)
     headers = {"Authorization": f"Bearer {token('bench')}", "Content-Type": "application/json"}
-    try:
-        async with httpx2.AsyncClient(timeout=30) as http:
-            url = f"http://127.0.0.1:{port}/chatkit"
-            print("  threads.create over HTTP on loopback")
-            await against_floor(http, lambda: timed_stream(http, url, CREATE, headers), rounds, env)
-    finally:
-        backend.terminate()
-        await backend.wait()
+    async with (
+        running([str(BIN / "chatkit-backend"), "--port", str(port)], env, port),
+        httpx2.AsyncClient(timeout=30) as http,
+    ):
+        url = f"http://127.0.0.1:{port}/chatkit"
+        print("  threads.create over HTTP on loopback")
+        await against_floor(http, lambda: timed_stream(http, url, CREATE, headers), rounds, env)
 
 
 async def load(clients: int, seconds: float, env: dict[str, str]) -> None:
     port = free_port()
-    backend = await start([str(BIN / "chatkit-backend"), "--port", str(port)], env, port)
-    process = psutil.Process(backend.pid)
     peak_rss = 0
     latencies: list[float] = []
     errors = 0
     url = f"http://127.0.0.1:{port}/chatkit"
-    stop_at = time.monotonic() + seconds
+    stop_at = 0.0  # set once the backend listens
 
     async def client(index: int) -> None:
         nonlocal errors
@@ -131,22 +141,22 @@ async def load(clients: int, seconds: float, env: dict[str, str]) -> None:
                 except Exception:  # count, never stop the run
                     errors += 1
 
-    async def sample_rss() -> None:
+    async def sample_rss(process: psutil.Process) -> None:
         nonlocal peak_rss
         while time.monotonic() < stop_at:
             peak_rss = max(peak_rss, process.memory_info().rss)
             await asyncio.sleep(0.2)
 
-    try:
+    async with running([str(BIN / "chatkit-backend"), "--port", str(port)], env, port) as backend:
+        stop_at = time.monotonic() + seconds
         started = time.monotonic()
-        await asyncio.gather(sample_rss(), *(client(index) for index in range(clients)))
+        await asyncio.gather(
+            sample_rss(psutil.Process(backend.pid)), *(client(index) for index in range(clients))
+        )
         elapsed = time.monotonic() - started
-        rate = len(latencies) / elapsed
-        print(f"  {clients} concurrent clients for {seconds:.0f} s: {rate:.0f} turns/s, {summary(latencies)}")
-        print(f"    errors {errors}, backend peak RSS {peak_rss / 2**20:.0f} MiB")
-    finally:
-        backend.terminate()
-        await backend.wait()
+    rate = len(latencies) / elapsed
+    print(f"  {clients} concurrent clients for {seconds:.0f} s: {rate:.0f} turns/s, {summary(latencies)}")
+    print(f"    errors {errors}, backend peak RSS {peak_rss / 2**20:.0f} MiB")
 
 
 async def main() -> None:
