@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -58,10 +58,10 @@ def family(backend: BackendProcess) -> tuple[list[psutil.Process], list[psutil.P
     return workers, servers
 
 
-def wait_for(condition: str, check: object, seconds: float = 60.0) -> None:
+def wait_for(condition: str, check: Callable[[], bool], seconds: float = 60.0) -> None:
     """Poll `check()` until it is true; fail with `condition` after `seconds`."""
     deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, f"not within {seconds} s: {condition}"
         time.sleep(0.1)
 
