@@ -14,11 +14,20 @@ from pydantic import ValidationError
 
 from .generic import find_records, generic_card, generic_list
 from .loader import TEMPLATES
+from .state import SourceCall, WidgetState
 from .summary import summarize_widget
 
-__all__ = ["BINDINGS", "Binding", "render_tool_result", "summarize_widget"]
+__all__ = [
+    "BINDINGS",
+    "Binding",
+    "bind_tool_result",
+    "render_state",
+    "render_tool_result",
+    "summarize_widget",
+]
 
 logger = logging.getLogger(__name__)
+TEMPLATE_ERRORS = (TemplateError, ValidationError, LookupError, TypeError, ValueError, AttributeError)
 
 
 def _as_is(structured: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,29 +63,38 @@ BINDINGS: Mapping[tuple[str, str], Binding] = MappingProxyType(
 )
 
 
-def render_generic(tool: str, structured: Mapping[str, Any] | Sequence[Any]) -> DynamicWidgetRoot | None:
-    """A list of records as a ListView, one record as a Card; None when there is nothing to show."""
+def render_state(state: WidgetState) -> DynamicWidgetRoot:
+    """The widget for a state (its template, data and `ui`)."""
+    return TEMPLATES[state.template].build(state.template_input())
+
+
+def _generic(tool: str, structured: Mapping[str, Any] | Sequence[Any]) -> tuple[str, dict[str, Any]] | None:
     found = find_records(structured)
     if found is not None:
-        return TEMPLATES["generic_list"].build(generic_list(structured, *found).model_dump())
+        return "generic_list", generic_list(structured, *found).model_dump()
     if isinstance(structured, Mapping) and (card := generic_card(tool, structured)) is not None:
-        return TEMPLATES["generic_card"].build(card.model_dump())
+        return "generic_card", card.model_dump()
     return None
 
 
-def render_tool_result(
-    server: str, tool: str, structured: Mapping[str, Any] | Sequence[Any] | None
-) -> DynamicWidgetRoot | None:
-    """The widget for one tool result's `structuredContent`, or None when there is nothing to show."""
+def bind_tool_result(
+    server: str,
+    tool: str,
+    structured: Mapping[str, Any] | Sequence[Any] | None,
+    arguments: Mapping[str, Any] | None = None,
+) -> tuple[WidgetState, DynamicWidgetRoot] | None:
+    """The state and widget for one tool result's `structuredContent` (None: nothing to show)."""
     if not structured or isinstance(structured, str | bytes):
         return None
     if not isinstance(structured, Mapping | Sequence):
         return None
+    source = SourceCall(server=server, tool=tool, arguments=dict(arguments or {}))
     binding = BINDINGS.get((server, tool))
     if binding is not None and isinstance(structured, Mapping):
         try:
-            return TEMPLATES[binding.template].build(binding.transform(structured))
-        except (TemplateError, ValidationError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            state = WidgetState(template=binding.template, data=binding.transform(structured), source=source)
+            return state, render_state(state)
+        except TEMPLATE_ERRORS as exc:
             # A shape the template does not know (a newer server?): still show something.
             logger.warning(
                 "%s/%s result does not fit %s.widget (%r); using the generic widget",
@@ -85,4 +103,16 @@ def render_tool_result(
                 binding.template,
                 exc,
             )
-    return render_generic(tool, structured)
+    generic = _generic(tool, structured)
+    if generic is None:
+        return None
+    state = WidgetState(template=generic[0], data=generic[1], source=source)
+    return state, render_state(state)
+
+
+def render_tool_result(
+    server: str, tool: str, structured: Mapping[str, Any] | Sequence[Any] | None
+) -> DynamicWidgetRoot | None:
+    """The widget for one tool result's `structuredContent`, or None when there is nothing to show."""
+    bound = bind_tool_result(server, tool, structured)
+    return bound[1] if bound is not None else None

@@ -15,6 +15,7 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     for name in (
         "Card", "ListView", "ListViewItem", "Text", "Title", "Caption", "Badge", "Markdown",
         "Box", "Row", "Col", "Divider", "Icon", "Image", "Button", "Spacer",
+        "Form", "Input", "Textarea", "Select", "DatePicker", "Label",
     )
 }  # fmt: skip
 ROOTS = {"Card", "ListView"}

@@ -145,8 +145,21 @@ def generic_card_data() -> dict[str, Any]:
     return GenericCard(title="Weather", rows=[GenericField(label="City", value="Oslo")], more=2).model_dump()
 
 
+def with_ui(data: dict[str, Any], ui: dict[str, Any], **arguments: Any) -> dict[str, Any]:
+    """Template input with a `ui` state (and the arguments of the call behind the data)."""
+    call = {"server": "tasks", "tool": "list_tasks", "arguments": arguments} if arguments else {}
+    return {**data, "ui": ui, "call": call}
+
+
+MILK = "task_a1b2c3d4e5f6"
 TEMPLATE_CASES: list[tuple[str, dict[str, Any]]] = [
     ("task_list", task_list()),
+    ("task_list", with_ui(task_list(), {"editing": MILK}, status="pending")),
+    ("task_list", with_ui(task_list(), {"confirming": MILK})),
+    ("task_list", with_ui(task_list([]), {}, status="completed")),
+    ("task_card", with_ui(task_change("created"), {"editing": MILK})),
+    ("task_card", with_ui(task_change("created", task(due=None)), {"editing": MILK})),
+    ("task_card", with_ui(task_change("completed"), {"confirming": MILK})),
     ("task_list", task_list([])),
     ("task_list", task_list(some_tasks()[:1], total=45, cursor="eyJhZnRlciI6M30")),
     *[("task_card", task_change(kind)) for kind in ("created", "updated", "completed", "reopened")],

@@ -17,7 +17,6 @@ from typing import Any
 
 import jinja2.meta
 import pytest
-from chatkit.widgets import _jinja_env
 from jsonschema import Draft202012Validator
 from mcp import Client
 from pydantic import BaseModel
@@ -26,7 +25,8 @@ from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
 from mcp_servers.tasks.models import Task, TaskChange, TaskList
 from shared_widgets import BINDINGS, TEMPLATES, render_tool_result
 from shared_widgets.generic import GenericCard, GenericList
-from shared_widgets.loader import load_templates
+from shared_widgets.loader import ACTIONS, load_templates, template_environment
+from shared_widgets.state import RESERVED_NAMES
 from tests.shared_widgets import samples
 from tests.shared_widgets.checks import normalize_schema
 
@@ -99,10 +99,12 @@ def template_source(name: str) -> str:
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_templates_read_only_declared_names(template: str) -> None:
-    """Top-level names the Jinja source reads (beyond Jinja's globals) are schema properties."""
-    read = jinja2.meta.find_undeclared_variables(_jinja_env.parse(template_source(template)))
-    declared = set(TEMPLATES[template].data_schema["properties"])
-    assert read - set(_jinja_env.globals) <= declared
+    """Top-level names the Jinja source reads (beyond the globals: Jinja's and `action()`) are schema
+    properties, or the two every template may read: `ui` and `call`."""
+    environment = template_environment(ACTIONS)
+    read = jinja2.meta.find_undeclared_variables(environment.parse(template_source(template)))
+    declared = set(TEMPLATES[template].data_schema["properties"]) | RESERVED_NAMES
+    assert read - set(environment.globals) <= declared
 
 
 @pytest.mark.parametrize(

@@ -54,11 +54,12 @@ def by_type(raw: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def test_task_list_rows() -> None:
     raw = build("task_list", samples.task_list())
     assert raw["type"] == "ListView" and raw["status"]["text"] == "3 tasks"
-    rows = raw["children"]
+    filters, *rows = raw["children"]
+    assert filters["key"] == "filters" and texts(filters) == ["All", "Pending", "Completed"]
     assert [row["key"] for row in rows] == [task.id for task in samples.some_tasks()]
     milk, plumber, taxes = rows
-    assert by_type(milk, "Icon")[0]["name"] == "empty-circle"
-    assert by_type(taxes, "Icon")[0]["name"] == "check-circle-filled"
+    assert by_type(milk, "Button")[0]["iconStart"] == "empty-circle"
+    assert by_type(taxes, "Button")[0]["iconStart"] == "check-circle-filled"
     assert by_type(taxes, "Text")[0] == {
         **by_type(taxes, "Text")[0],
         "lineThrough": True,
@@ -84,7 +85,13 @@ def test_task_list_header_counts_pages_and_singular() -> None:
 def test_task_list_empty_state() -> None:
     raw = build("task_list", samples.task_list([]))
     assert raw["status"]["text"] == "No tasks"
-    assert texts(raw) == ["No tasks", "No tasks to show — try “add task buy milk”"]
+    assert texts(raw) == [
+        "No tasks",
+        "All",
+        "Pending",
+        "Completed",
+        "No tasks to show — try “add task buy milk”",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -104,7 +111,8 @@ def test_task_card_says_what_happened(kind: str, caption: str) -> None:
     assert by_type(raw, "Caption")[0]["value"] == caption
     assert by_type(raw, "Title")[0]["value"] == "Buy milk"
     badges = [badge["label"] for badge in by_type(raw, "Badge")]
-    assert badges == ["Done" if kind == "completed" else "Pending", "Medium priority"]
+    state = {"completed": "Done", "deleted": "Deleted"}.get(kind, "Pending")
+    assert badges == [state, "Medium priority"]
     assert "Due Dec 24, 2026" in texts(raw)
     assert "2 litres, semi-skimmed" in texts(raw)
 
@@ -127,8 +135,9 @@ def test_item_results_rows() -> None:
     assert raw["status"]["text"] == "2 items for “lamp”"
     lamp, shelf = raw["children"]
     assert (lamp["key"], shelf["key"]) == ("itm_00042", "itm_00007")
-    assert texts(lamp) == ["Brass desk lamp", "Home · ★ 4.5 · itm_00042", "$12.99", "In stock"]
-    assert texts(shelf) == ["Oak bookshelf", "Home · ★ 4.0 · itm_00007", "$1,299.50", "Sold out"]
+    buttons = ["Details", "Add to my tasks"]
+    assert texts(lamp) == ["Brass desk lamp", "Home · ★ 4.5 · itm_00042", *buttons, "$12.99", "In stock"]
+    assert texts(shelf) == ["Oak bookshelf", "Home · ★ 4.0 · itm_00007", *buttons, "$1,299.50", "Sold out"]
     assert [badge["color"] for badge in by_type(raw, "Badge")] == ["success", "secondary"]
 
 
@@ -165,6 +174,7 @@ def test_item_detail() -> None:
         "A warm light for late reading.",
         "#lighting",
         "#desk",
+        "Add to my tasks",
         "itm_00042",
     ]
     bare = build("item_detail", samples.item(tags=[], description="", stock=0).model_dump(mode="json"))
@@ -175,6 +185,7 @@ def test_item_detail() -> None:
         "Sold out",
         "★ 4.5",
         "None available",
+        "Add to my tasks",
         "itm_00042",
     ]
 
