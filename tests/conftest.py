@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -78,3 +79,32 @@ async def engine(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Asyn
         async with admin.begin() as connection:
             await connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         await admin.dispose()
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """The URL of a new, empty database on the local Postgres, dropped afterwards (skips the test,
+    with the reason, when Postgres does not answer): for whole apps and processes."""
+    reason = await postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    """A chat database URL: a fresh SQLite file, then a fresh database on the local Postgres."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url

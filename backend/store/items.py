@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chatkit.types import ThreadItem, WidgetItem
 from chatkit.widgets import DynamicWidgetRoot
 from pydantic import TypeAdapter
+
+from backend.timestamps import from_storage
 
 ITEM_ADAPTER: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 # Enough for the history of a few thousand active threads; parsed, the items take ~4x this.
@@ -16,11 +18,6 @@ CACHE_BYTES = 8 * 2**20
 # Kinds whose loaded copies nobody changes below the top level. A loaded workflow is continued
 # in place by the SDK (tasks appended, summary set), so it is parsed afresh every time.
 CACHED_KINDS = frozenset({"user_message", "assistant_message", "widget"})
-
-
-def loaded(moment: datetime) -> datetime:
-    """A stored timestamp as UTC (SQLite hands them back naive; they were stored as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ItemDecoder:
@@ -42,7 +39,7 @@ class ItemDecoder:
         """The item stored as `data`; the row's `created_at` wins over the payload's copy."""
         if kind not in CACHED_KINDS:
             item = self._parse(kind, data)
-            item.created_at = loaded(created_at)
+            item.created_at = from_storage(created_at)
             return item
         parsed = self._items.get(data)
         if parsed is not None:
@@ -55,7 +52,7 @@ class ItemDecoder:
         # Callers set top-level fields (created_at, signed attachments); nested parts of these
         # kinds are only read, so a shallow copy keeps the cached item intact.
         item = parsed.model_copy()
-        item.created_at = loaded(created_at)
+        item.created_at = from_storage(created_at)
         return item
 
     @staticmethod

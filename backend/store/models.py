@@ -90,6 +90,20 @@ class ChatFeedbackRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_timestamp())
 
 
+class ChatWidgetStateRow(SQLModel, table=True):
+    """What a widget item with actions was rendered from (template, data, source call, ui state),
+    kept server side for its actions; `version` guards against two actions updating it at once."""
+
+    __tablename__ = "chat_widget_states"
+    __table_args__ = (Index("ix_chat_widget_states_thread", "thread_id"),)
+
+    item_id: str = Field(max_length=255, primary_key=True)
+    owner: str = Field(max_length=200)
+    thread_id: str = Field(max_length=255, sa_column_args=[ForeignKey("chat_threads.id", ondelete="CASCADE")])
+    version: int = Field(default=0, sa_type=BigInteger)
+    data: str = Field(sa_type=Text)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
@@ -99,4 +113,5 @@ ITEMS = _table(ChatItemRow)
 ATTACHMENTS = _table(ChatAttachmentRow)
 FILES = _table(ChatAttachmentFileRow)
 FEEDBACK = _table(ChatFeedbackRow)
-TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK]
+WIDGET_STATES = _table(ChatWidgetStateRow)
+TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK, WIDGET_STATES]

@@ -1,8 +1,8 @@
 """The ChatKit Store and AttachmentStore on SQL (SQLite or Postgres), scoped by the caller's user id.
 
 Items and threads are SDK models stored as JSON; `(created_at, pk)` gives them a total order that
-keyset pages follow. Timestamps: a naive datetime (ChatKit stamps `datetime.now()`) means local
-time; everything is stored and returned as UTC-aware.
+keyset pages follow. Timestamps follow `backend.timestamps`: stored as UTC, handed back as naive
+local time (the SDK's convention, which it does arithmetic with).
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ from sqlmodel import SQLModel
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import is_sqlite, lock_schema
-from backend.store.items import ItemDecoder, loaded
+from backend.store.items import ItemDecoder
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
+from backend.store.widget_states import WidgetStates, delete_for_item, delete_for_thread
+from backend.timestamps import from_storage, to_utc
 
 ATTACHMENT_ADAPTER: TypeAdapter[Attachment] = TypeAdapter(Attachment)
 THREAD_FIELDS = set(ThreadMetadata.model_fields)
@@ -43,11 +45,6 @@ FEEDBACK_KINDS = ("positive", "negative")
 MAX_MIME_TYPE_CHARS = 200
 _TIMESTAMP = DateTime(timezone=True)
 T = TypeVar("T", ThreadMetadata, ThreadItem)
-
-
-def to_utc(moment: datetime) -> datetime:
-    """The store's timezone policy: naive means local time; the result is UTC-aware."""
-    return moment.astimezone(UTC)
 
 
 def _new_id(prefix: str) -> str:
@@ -134,6 +131,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         # its own (SQLite runs inline: nothing to save there). Multi-statement calls use begin().
         self._single = engine if on_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self.links = links
+        self.widget_states = WidgetStates(engine, self._single)
         self._decoder = ItemDecoder()
         self.max_upload_bytes = max_upload_bytes
         insert = sqlite.insert if on_sqlite else postgresql.insert
@@ -238,10 +236,11 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         return _paged(threads, limit)
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
-        """Delete one of the caller's threads with its items, feedback and attachments."""
+        """Delete one of the caller's threads with its items, feedback, attachments and widget states."""
         owner = context.user_id
         mine = ATTACHMENTS.c.owner == owner
         async with self.engine.begin() as connection:
+            await delete_for_thread(connection, thread_id, owner)
             await connection.execute(
                 delete(FEEDBACK).where(FEEDBACK.c.thread_id == thread_id, FEEDBACK.c.owner == owner)
             )
@@ -306,9 +305,10 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
                 raise NotFoundError(f"Thread {thread_id} not found")
 
     async def delete_thread_item(self, thread_id: str, item_id: str, context: RequestContext) -> None:
-        """Delete one item (and feedback on it) from one of the caller's threads."""
+        """Delete one item (and feedback on it, and its widget state) from one of the caller's threads."""
         owner = context.user_id
         async with self.engine.begin() as connection:
+            await delete_for_item(connection, item_id, owner)
             await connection.execute(
                 delete(FEEDBACK).where(FEEDBACK.c.item_id == item_id, FEEDBACK.c.owner == owner)
             )
@@ -491,7 +491,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
 
 def _thread(created_at: datetime, data: str) -> ThreadMetadata:
     thread = ThreadMetadata.model_validate_json(data)
-    thread.created_at = loaded(created_at)  # the stored position wins over the payload's copy
+    thread.created_at = from_storage(created_at)  # the stored position wins over the payload's copy
     return thread
 
 

@@ -59,7 +59,8 @@ from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, THREADS
 
 ALICE = RequestContext(user_id="alice")
 BOB = RequestContext(user_id="bob")
-T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+# Naive, as ChatKit stamps items (local time): what the store hands back (see backend.timestamps).
+T0 = datetime(2026, 1, 2, 3, 4, 5, 678901)
 MAX_UPLOAD = 1024
 
 
@@ -180,7 +181,7 @@ def all_item_kinds(thread_id: str) -> list[ThreadItem]:
 
 
 async def test_thread_round_trips(store: SqlStore) -> None:
-    """Every metadata field comes back; timestamps are UTC-aware."""
+    """Every metadata field comes back; timestamps as naive local time."""
     thread = ThreadMetadata(
         id="thr_1",
         title="Title ✓",
@@ -192,7 +193,7 @@ async def test_thread_round_trips(store: SqlStore) -> None:
     await store.save_thread(thread, ALICE)
     loaded = await store.load_thread("thr_1", ALICE)
     assert loaded == thread
-    assert loaded.created_at.tzinfo is UTC
+    assert loaded.created_at.tzinfo is None
 
 
 async def test_every_item_kind_round_trips(store: SqlStore) -> None:
@@ -205,7 +206,7 @@ async def test_every_item_kind_round_trips(store: SqlStore) -> None:
         loaded = await store.load_item(thread.id, item.id, ALICE)
         assert type(loaded) is type(item)
         assert loaded.model_dump(mode="json") == item.model_dump(mode="json")
-        assert loaded.created_at.tzinfo is UTC
+        assert loaded.created_at.tzinfo is None
     page = await store.load_thread_items(thread.id, None, 100, "asc", ALICE)
     assert [i.model_dump(mode="json") for i in page.data] == [i.model_dump(mode="json") for i in items]
 
@@ -464,8 +465,12 @@ def local_time_is_not_utc() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("local_time_is_not_utc")
-async def test_naive_times_are_local_and_come_back_utc(store: SqlStore) -> None:
-    """ChatKit's naive `datetime.now()` is local time: stored and returned as the same instant, in UTC."""
+async def test_times_are_stored_as_utc_and_come_back_as_naive_local_time(
+    store: SqlStore, engine: AsyncEngine
+) -> None:
+    """ChatKit's naive `datetime.now()` is local time: stored as that instant in UTC, and handed back
+    as naive local time (the SDK subtracts loaded times from `datetime.now()`); an aware time in any
+    zone comes back as the same instant."""
     naive = datetime(2026, 3, 4, 12, 0, 0, 123456)
     instant = datetime(2026, 3, 4, 6, 30, 0, 123456, tzinfo=UTC)
     assert naive.astimezone() == instant  # the fixture took effect
@@ -477,9 +482,15 @@ async def test_naive_times_are_local_and_come_back_utc(store: SqlStore) -> None:
     loaded_thread = await store.load_thread(thread.id, ALICE)
     items = (await store.load_thread_items(thread.id, None, 10, "asc", ALICE)).data
     for moment in [loaded_thread.created_at, *(item.created_at for item in items)]:
-        assert moment == instant and moment.tzinfo is UTC
-    assert (await store.load_threads(10, None, "asc", ALICE)).data[0].created_at.tzinfo is UTC
-    assert (await store.load_item(thread.id, "msg_naive", ALICE)).created_at.tzinfo is UTC
+        assert moment == naive and moment.tzinfo is None
+    assert (await store.load_threads(10, None, "asc", ALICE)).data[0].created_at == naive
+    loaded = await store.load_item(thread.id, "msg_naive", ALICE)
+    assert (datetime.now() - loaded.created_at).total_seconds() > 0  # the SDK's arithmetic works
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(select(ITEMS.c.created_at).where(ITEMS.c.id == "msg_naive"))
+        ).scalar()
+    assert stored is not None and stored.replace(tzinfo=stored.tzinfo or UTC) == instant  # UTC on disk
 
 
 # -- isolation ------------------------------------------------------------------------------------

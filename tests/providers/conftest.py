@@ -68,14 +68,14 @@ def backend(tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) 
     @asynccontextmanager
     async def start(provider: str, *, tools: bool = False, **settings: Any) -> AsyncIterator[ChatKitClient]:
         fake_llm.chat_style = "gemini" if provider == "gemini" else "openai"
+        defaults = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
         config = BackendSettings(
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
             AUTH_JWT_SECRET=AUTH_SECRET,
             AUTH_AUDIENCE=AUDIENCE,
             AUTH_ISSUER=ISSUER,
             LLM_BASE_URL=fake_llm.base_url,
             MCP_CONFIG=CONFIG if tools else None,
-            **PROVIDERS[provider] | settings,
+            **defaults | PROVIDERS[provider] | settings,
         )
         try:
             async with serve(create_app(config)) as url, httpx2.AsyncClient(base_url=url, timeout=60) as http:

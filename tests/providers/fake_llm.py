@@ -25,6 +25,9 @@ stream them, so the openai client's HTTP and SSE code and the Agents SDK's strea
   OpenAI does), optional headers (`retry-after-ms`). `Broken`: the stream starts, sends some text,
   then the connection is dropped without the end of the chunked body (uvicorn logs the exception).
 - `ToolCall(..., before=pieces)`: a message streamed before the call in the same response.
+- `Reasoning(summary pieces, then=Text(...) or None)` (Responses only): a reasoning item whose
+  summary streams (reasoning_summary_part.added, reasoning_summary_text.delta × N, .done,
+  part.done), as reasoning models send it, then the message if any.
 A request with nothing scripted gets a 400 (not retried by the client) and fails the test. Any
 other path is recorded and answered 404 (so a misdirected request, e.g. a trace export, shows).
 """
@@ -94,7 +97,18 @@ class Broken:
         self.deltas = list(deltas)
 
 
-Reply = Text | ToolCall | Error | Broken
+@dataclass
+class Reasoning:
+    """A reasoning item whose summary streams in these pieces, then (optionally) a message."""
+
+    summary: list[str]
+    then: Text | None
+
+    def __init__(self, *summary: str, then: Text | None = None) -> None:
+        self.summary, self.then = list(summary), then
+
+
+Reply = Text | ToolCall | Error | Broken | Reasoning
 
 
 @dataclass
@@ -295,8 +309,21 @@ class FakeLLM:
         yield frame("response.created", response=response)
         yield frame("response.in_progress", response=response)
         output: list[dict[str, Any]] = []
+        if isinstance(reply, Reasoning):
+            item = {"id": new_id("rs_"), "type": "reasoning", "summary": [], "status": "in_progress"}
+            where = {"item_id": item["id"], "output_index": 0, "summary_index": 0}
+            part = {"type": "summary_text", "text": ""}
+            yield frame("response.output_item.added", output_index=0, item=item)
+            yield frame("response.reasoning_summary_part.added", **where, part=part)
+            for delta in reply.summary:
+                yield frame("response.reasoning_summary_text.delta", **where, delta=delta)
+            thought = "".join(reply.summary)
+            yield frame("response.reasoning_summary_text.done", **where, text=thought)
+            yield frame("response.reasoning_summary_part.done", **where, part=part | {"text": thought})
+            output.append(item | {"status": "completed", "summary": [part | {"text": thought}]})
+            yield frame("response.output_item.done", output_index=0, item=output[-1])
         texts = pieces(reply)
-        if texts or not isinstance(reply, ToolCall):
+        if texts or not isinstance(reply, ToolCall | Reasoning):
             item = {
                 "id": new_id("msg_"),
                 "type": "message",
@@ -304,9 +331,10 @@ class FakeLLM:
                 "content": [],
                 "role": "assistant",
             }
-            where = {"item_id": item["id"], "output_index": 0, "content_index": 0}
+            index = len(output)
+            where = {"item_id": item["id"], "output_index": index, "content_index": 0}
             part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
-            yield frame("response.output_item.added", output_index=0, item=item)
+            yield frame("response.output_item.added", output_index=index, item=item)
             yield frame("response.content_part.added", **where, part=part)
             for delta in texts:
                 yield frame("response.output_text.delta", **where, delta=delta, logprobs=[])
@@ -316,7 +344,7 @@ class FakeLLM:
             yield frame("response.output_text.done", **where, text=text, logprobs=[])
             yield frame("response.content_part.done", **where, part=part | {"text": text})
             output.append(item | {"status": "completed", "content": [part | {"text": text}]})
-            yield frame("response.output_item.done", output_index=0, item=output[-1])
+            yield frame("response.output_item.done", output_index=index, item=output[-1])
         if isinstance(reply, ToolCall):
             index, arguments = len(output), json.dumps(reply.arguments)
             item = {"id": new_id("fc_"), "type": "function_call", "status": "in_progress", "arguments": ""}
@@ -338,7 +366,10 @@ class FakeLLM:
 
 
 def pieces(reply: Reply) -> list[str]:
-    """The text pieces of the message a reply streams (for a tool call, the message before it)."""
+    """The text pieces of the message a reply streams (for a tool call, the message before it; for
+    reasoning, the message after it)."""
+    if isinstance(reply, Reasoning):
+        return list(reply.then.deltas) if reply.then is not None else []
     return list(reply.before) if isinstance(reply, ToolCall) else list(getattr(reply, "deltas", []))
 
 
