@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from backend.actions import WidgetActions
 from backend.agent.assistant import create_assistant
 from backend.agent.models import close_model, create_model
 from backend.agent.tool_events import ToolEvents
@@ -173,6 +174,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             history_items=settings.history_items,
             hub=hub,
             events=events,
+            actions=WidgetActions(store, hub, events.identity_meta),
         )
         try:
             yield
@@ -231,7 +233,9 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         except ValidationError as exc:
             return error(400, "invalid_request", describe(exc))
         chat: ChatServer = request.app.state.chat
-        await check_request(parsed, chat.store, context, max_upload_bytes=settings.max_upload_bytes)
+        await check_request(
+            parsed, chat.store, context, max_upload_bytes=settings.max_upload_bytes, actions=chat.actions
+        )
         try:
             result = await chat.handle(parsed, context)
         except ValueError as exc:  # the SDK's own argument checks (attachment size, titles...)

@@ -15,24 +15,33 @@ from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
+    Action,
     AttachmentsDeleteReq,
     ChatKitReq,
     FeedbackKind,
+    SyncCustomActionResponse,
     ThreadItem,
+    ThreadItemDoneEvent,
+    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTextContent,
+    WidgetItem,
     is_streaming_req,
 )
+from pydantic import BaseModel
 
+from backend.actions import WidgetActions
 from backend.agent import identity_memo
 from backend.agent.history import HistoryConverter
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub
+from backend.request_checks import RequestRejected
 from backend.store import SqlStore
+from backend.timestamps import for_the_wire
 
 logger = logging.getLogger(__name__)
 identity_memo.install()
@@ -72,6 +81,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         history_items: int,
         hub: McpHub | None = None,
         events: ToolEvents | None = None,
+        actions: WidgetActions | None = None,
     ) -> None:
         super().__init__(store=store, attachment_store=store)
         self.sql_store = store
@@ -79,6 +89,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         self.history_items = history_items
         self.hub = hub
         self.events = events
+        self.actions = actions
         self.converter = HistoryConverter()
         self.model_provider = MultiProvider()  # unused by our Model instances, but a run needs one
         self._tooled: tuple[tuple[int, ...], Agent[Any]] | None = None
@@ -139,6 +150,47 @@ class ChatServer(ChatKitServer[RequestContext]):
         if self._tooled is None or self._tooled[0] != key:
             self._tooled = (key, self.agent.clone(tools=[*self.agent.tools, *tools]))
         return self._tooled[1]
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A widget action, streamed: the clicked widget replaced in place, new widgets added."""
+        if self.actions is None or sender is None:
+            raise CustomStreamError("This widget action cannot run here.", allow_retry=False)
+        try:
+            done = await self.actions.run(thread, action, sender, context)
+        except RequestRejected as exc:  # checked before streaming; here only if the widget changed since
+            raise CustomStreamError(exc.message, allow_retry=False) from None
+        if done.sender is not None:
+            yield ThreadItemReplacedEvent(item=done.sender)
+        for item in done.added:  # the SDK saves them; hidden context items are not sent
+            yield ThreadItemDoneEvent(item=item)
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> SyncCustomActionResponse:
+        """A widget action answered at once with the clicked widget's new form; saved here (the SDK
+        does not save what `sync_action` returns)."""
+        if self.actions is None or sender is None:
+            raise RequestRejected(400, "invalid_action", "This widget action cannot run here.")
+        done = await self.actions.run(thread, action, sender, context)
+        if done.sender is not None:
+            await self.sql_store.save_item(thread.id, done.sender, context)
+        for item in done.added:
+            await self.sql_store.add_thread_item(thread.id, item, context)
+        return SyncCustomActionResponse(updated_item=done.sender or sender)
+
+    def _serialize(self, obj: BaseModel) -> bytes:
+        """The SDK's serialization, with every timestamp sent as UTC (see `backend.timestamps`)."""
+        return super()._serialize(for_the_wire(obj))
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

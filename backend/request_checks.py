@@ -6,6 +6,8 @@ that does not exist), and requests this server does not support are refused with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     AttachmentsCreateReq,
@@ -32,6 +34,9 @@ from chatkit.types import (
 
 from backend.context import RequestContext
 
+if TYPE_CHECKING:
+    from backend.actions import WidgetActions
+
 MAX_TITLE_CHARS = 200
 
 
@@ -48,7 +53,12 @@ def _not_found(what: str, ident: str) -> RequestRejected:
 
 
 async def check_request(
-    request: ChatKitReq, store: Store[RequestContext], context: RequestContext, *, max_upload_bytes: int
+    request: ChatKitReq,
+    store: Store[RequestContext],
+    context: RequestContext,
+    *,
+    max_upload_bytes: int,
+    actions: WidgetActions | None = None,
 ) -> None:
     """Raise `RequestRejected` unless the caller may make this request now."""
     match request:
@@ -95,10 +105,11 @@ async def check_request(
                     400, "invalid_request", "That item is not a question waiting for an answer."
                 )
         case ThreadsCustomActionReq() | ThreadsSyncCustomActionReq():
-            await _thread(store, request.params.thread_id, context)
-            if request.params.item_id:
-                await _item(store, request.params.thread_id, request.params.item_id, context)
-            raise RequestRejected(400, "unsupported", "This server defines no widget actions yet.")
+            action = request.params
+            await _thread(store, action.thread_id, context)
+            if actions is None:
+                raise RequestRejected(400, "unsupported", "This server runs no widget actions.")
+            await actions.check(action.thread_id, action.item_id, action.action, context)
         case AttachmentsCreateReq():
             params = request.params
             if not params.name.strip() or not params.mime_type.strip():

@@ -10,6 +10,7 @@ from chatkit.agents import ThreadItemConverter
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
+    HiddenContextItem,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
@@ -62,13 +63,28 @@ class HistoryConverter(ThreadItemConverter):
     def __init__(self) -> None:
         super().__init__()
         # Summaries of stored widgets, reused turn after turn (a summary walks the whole widget).
-        self._summaries: OrderedDict[str, str] = OrderedDict()
+        # The Store hands out the same parsed widget object while the stored widget is unchanged,
+        # so an entry counts only for that very object: an action that re-renders a widget (same
+        # item id, new tree) gets a new summary.
+        self._summaries: OrderedDict[str, tuple[object, str]] = OrderedDict()
+
+    async def hidden_context_to_input(
+        self, item: HiddenContextItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """What the user did from a widget (an action's note), as a line the model can read."""
+        if not isinstance(item.content, str) or not item.content.strip():
+            return None
+        text = f"[Done from a widget, not typed by the user: {item.content.strip()}]"
+        return EasyInputMessageParam(type="message", role="user", content=text)
 
     async def widget_to_input(self, item: WidgetItem) -> TResponseInputItem | list[TResponseInputItem] | None:
         """What the user was shown, in a few lines of text."""
-        summary = self._summaries.get(item.id)
-        if summary is None:
-            summary = self._summaries[item.id] = summarize_widget(item.widget)
+        known = self._summaries.get(item.id)
+        if known is not None and known[0] is item.widget:
+            summary = known[1]
+        else:
+            summary = summarize_widget(item.widget)
+            self._summaries[item.id] = (item.widget, summary)
             if len(self._summaries) > SUMMARY_CACHE_SIZE:
                 self._summaries.popitem(last=False)
         text = f"[Shown to the user as a widget: {summary}]"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from agents import Agent, RunContextWrapper, RunHooks, Tool
 from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
 from chatkit.agents import AgentContext
-from chatkit.types import ProgressUpdateEvent
+from chatkit.types import ProgressUpdateEvent, ThreadItemDoneEvent, WidgetItem
 
 from backend.mcp.identity import IDENTITY_META_KEY, IdentityTokens
-from shared_widgets import render_tool_result
+from backend.store import SqlStore
+from shared_widgets import bind_tool_result, offered_actions
 
 logger = logging.getLogger(__name__)
 PROGRESS = {
@@ -44,7 +46,10 @@ class ToolEvents(RunHooks[Any]):
 
     async def identity(self, call: MCPToolMetaContext) -> dict[str, Any]:
         """The `_meta` of one tool call: a short-lived token for the end user of this run."""
-        user_id = _agent_context(call.run_context).request_context.user_id
+        return self.identity_meta(_agent_context(call.run_context).request_context.user_id)
+
+    def identity_meta(self, user_id: str) -> dict[str, Any]:
+        """The `_meta` that makes a tool call act for `user_id` (also used by widget actions)."""
         return {IDENTITY_META_KEY: self._tokens.token_for(user_id)}
 
     async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
@@ -53,14 +58,28 @@ class ToolEvents(RunHooks[Any]):
         await _agent_context(context).stream(ProgressUpdateEvent(icon="bolt", text=text))
 
     async def widget(self, result: MCPToolCustomDataContext) -> Mapping[str, Any] | None:
-        """Render a successful structured result as a widget and stream it into the thread."""
+        """Render a successful structured result as a widget and stream it into the thread; a widget
+        with actions keeps what it was rendered from, for them."""
         if result.is_error or not result.structured_content:
             return None
         try:
-            widget = render_tool_result(result.server_name, result.tool_name, result.structured_content)
+            bound = bind_tool_result(
+                result.server_name, result.tool_name, result.structured_content, result.arguments
+            )
         except Exception:  # a template bug must not fail the tool call: the text reply still arrives
             logger.exception("Could not render %s/%s as a widget", result.server_name, result.tool_name)
             return None
-        if widget is not None:
-            await _agent_context(result.run_context).stream_widget(widget)
+        if bound is None:
+            return None
+        state, widget = bound
+        context = _agent_context(result.run_context)
+        item = WidgetItem(
+            id=context.store.generate_item_id("message", context.thread, context.request_context),
+            thread_id=context.thread.id,
+            created_at=datetime.now(),
+            widget=widget,
+        )
+        if isinstance(context.store, SqlStore) and offered_actions(widget.model_dump(exclude_none=True)):
+            await context.store.widget_states.save(context.thread.id, item.id, state, context.request_context)
+        await context.stream(ThreadItemDoneEvent(item=item))
         return None

@@ -22,6 +22,7 @@ from agents.mcp import (
     create_static_tool_filter,
 )
 from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext, MCPUtil
+from mcp_types import CallToolResult
 
 from backend.mcp.config import McpServerConfig
 
@@ -30,6 +31,10 @@ RETRY_INTERVAL_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 20.0
 MetaResolver = Callable[[MCPToolMetaContext], Awaitable[dict[str, Any] | None]]
 DataExtractor = Callable[[MCPToolCustomDataContext], Awaitable[Mapping[str, Any] | None]]
+
+
+class ToolUnavailable(Exception):
+    """A direct tool call that could not reach its server; the message is written for the user."""
 
 
 class McpHub:
@@ -51,6 +56,8 @@ class McpHub:
         self._broken: set[str] = set()
         self._last_attempt: dict[str, float] = {}
         self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
+        # The input schema of every offered tool, per server, as last listed (kept while it is down).
+        self._schemas: dict[str, dict[str, dict[str, Any]]] = {}
         # One conversion at a time per server: the turns that arrive together on a cold cache
         # wait for it instead of each listing and converting the tools again.
         self._converting: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self._configs}
@@ -87,14 +94,20 @@ class McpHub:
         http = {"url": config.url, "headers": headers, "timeout": config.timeout_seconds}
         return MCPServerStreamableHttp(params=http, **common)  # type: ignore[arg-type]
 
+    def _failed(self, name: str, error: Exception) -> bool:
+        """Note a failed call; True when it timed out (a broken connection is restarted next turn)."""
+        if "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower():
+            return True
+        self._broken.add(name)
+        logger.warning("MCP server %r failed during a call: %s", name, error)
+        return False
+
     def _failure_message(self, name: str) -> Callable[[RunContextWrapper[Any], Exception], str]:
         def message(_: RunContextWrapper[Any], error: Exception) -> str:
-            if "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower():
+            if self._failed(name, error):
                 return (
                     f"The {name} tool server did not answer in time. Tell the user and suggest trying again."
                 )
-            self._broken.add(name)  # a broken connection: restart it before the next turn
-            logger.warning("MCP server %r failed during a call: %s", name, error)
             return f"The {name} tool server is unavailable right now. Tell the user it will be retried."
 
         return message
@@ -145,11 +158,44 @@ class McpHub:
             if server.name not in self._tools:
                 async with self._converting[server.name]:
                     if server.name not in self._tools:  # another turn may have done it meanwhile
-                        self._tools[server.name] = await MCPUtil.get_function_tools(
+                        converted = await MCPUtil.get_function_tools(
                             server, False, RunContextWrapper(context=None), agent
                         )
+                        offered = {tool.name for tool in converted}
+                        self._schemas[server.name] = {
+                            tool.name: tool.input_schema
+                            for tool in server.cached_tools or []
+                            if tool.name in offered
+                        }
+                        self._tools[server.name] = converted
             tools.extend(self._tools[server.name])
         return tools
+
+    def configured(self, server: str) -> bool:
+        """Whether the config has a server of this name (enabled)."""
+        return server in self._configs
+
+    def tool_schema(self, server: str, tool: str) -> dict[str, Any] | None:
+        """The input schema of `tool` when `server` offers it (as last listed), else None."""
+        return self._schemas.get(server, {}).get(tool)
+
+    async def call_tool(
+        self, server: str, tool: str, arguments: dict[str, Any], meta: dict[str, Any]
+    ) -> CallToolResult:
+        """Call one tool directly (a widget action, no model involved), with `meta` on the request.
+        A server that cannot be reached raises `ToolUnavailable`; the tool's own errors come back
+        as a result with `is_error`."""
+        connected = {connection.name: connection for connection in await self.servers()}
+        connection = connected.get(server)
+        if connection is None:
+            raise ToolUnavailable(
+                f"The {server} tool server is unavailable right now. Try again in a moment."
+            )
+        try:
+            return await connection.call_tool(tool, arguments, meta=meta)
+        except Exception as error:
+            what = "did not answer in time" if self._failed(server, error) else "is unavailable right now"
+            raise ToolUnavailable(f"The {server} tool server {what}. Try again in a moment.") from error
 
     def status(self) -> dict[str, str]:
         """`ok`, or why a server is down, for /readyz."""

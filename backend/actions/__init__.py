@@ -1,0 +1,5 @@
+"""Widget actions: buttons and forms that act on the data through MCP tools, without the model."""
+
+from backend.actions.runner import Done, Prepared, WidgetActions
+
+__all__ = ["Done", "Prepared", "WidgetActions"]

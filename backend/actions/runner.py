@@ -1,0 +1,246 @@
+"""Widget actions: the one generic handler behind `threads.custom_action` and
+`threads.sync_custom_action`. It knows nothing of tasks or items: the action table says what an
+action type does, and the clicked widget's stored state says what it shows.
+
+An action runs without the model: check the request against the table, the widget the Store has
+(it must offer that action with that payload) and the tool's input schema; call the tool with the
+user's identity; re-render the widget (or add a new one) and note what was done for the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chatkit.store import NotFoundError
+from chatkit.types import Action, HiddenContextItem, ThreadItem, ThreadMetadata, WidgetItem
+from mcp_types import CallToolResult, TextContent
+
+from backend.actions.arguments import ArgumentChecker
+from backend.context import RequestContext
+from backend.mcp.hub import McpHub, ToolUnavailable
+from backend.request_checks import RequestRejected
+from backend.store import SqlStore
+from shared_widgets import (
+    ACTIONS,
+    ActionRefused,
+    ActionSpec,
+    ActionTable,
+    SourceCall,
+    WidgetState,
+    matching_action,
+    offered_actions,
+    render_state,
+)
+from shared_widgets.outcomes import Rendered, outcome, with_notice
+from shared_widgets.registry import TEMPLATE_ERRORS
+
+MAX_PAYLOAD_KEYS = 50
+MAX_PAYLOAD_BYTES = 64 * 1024
+SAVE_ATTEMPTS = 5
+NOTICE_CHARS = 200
+IdentityMeta = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked action: what it is, what it acts on, and the tool call it makes (if any)."""
+
+    type: str
+    spec: ActionSpec
+    payload: dict[str, Any]
+    sender: WidgetItem
+    state: WidgetState
+    version: int
+    call: SourceCall | None
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an action changed: the clicked widget (same id) and the items it added."""
+
+    sender: WidgetItem | None
+    added: list[ThreadItem]
+
+
+def _refused(message: str) -> RequestRejected:
+    return RequestRejected(400, "invalid_action", message)
+
+
+def _payload(action: Action[str, Any]) -> dict[str, Any]:
+    payload = action.payload if action.payload is not None else {}
+    if not isinstance(payload, dict) or not all(isinstance(key, str) for key in payload):
+        raise _refused("An action's payload must be an object.")
+    if len(payload) > MAX_PAYLOAD_KEYS or len(json.dumps(payload, default=str)) > MAX_PAYLOAD_BYTES:
+        raise _refused("The action's payload is too large.")
+    return payload
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(block.text for block in result.content if isinstance(block, TextContent)).strip()
+
+
+def short_error(text: str) -> str:
+    """A tool's error as a line for a widget: its first sentence (the rest is advice for models)."""
+    text = re.sub(r"^Error executing tool \S+: ", "", " ".join(text.split()))
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] or "The action did not work."
+    return first if len(first) <= NOTICE_CHARS else first[: NOTICE_CHARS - 1] + "…"
+
+
+class WidgetActions:
+    """Checks and runs widget actions for one backend: its Store, its MCP servers, its table."""
+
+    def __init__(
+        self, store: SqlStore, hub: McpHub | None, identity: IdentityMeta, table: ActionTable = ACTIONS
+    ) -> None:
+        self.store, self.hub, self.identity, self.table = store, hub, identity, table
+        self.arguments = ArgumentChecker()
+
+    async def check(
+        self, thread_id: str, item_id: str | None, action: Action[str, Any], context: RequestContext
+    ) -> None:
+        """Raise `RequestRejected` unless this action request would run (called before streaming)."""
+        if item_id is None:
+            raise _refused("Widget actions must name the widget they come from (item_id).")
+        try:
+            sender = await self.store.load_item(thread_id, item_id, context)
+        except NotFoundError:
+            raise RequestRejected(404, "not_found", f"No item with id '{item_id}'.") from None
+        if not isinstance(sender, WidgetItem):
+            raise _refused("Actions come from widgets; that item is not one.")
+        await self.prepare(thread_id, action, sender, context)
+
+    async def prepare(
+        self, thread_id: str, action: Action[str, Any], sender: WidgetItem, context: RequestContext
+    ) -> Prepared:
+        """Everything checked, nothing called: `RequestRejected` says what is wrong."""
+        try:
+            spec = self.table.get(action.type)
+        except ActionRefused as exc:
+            raise _refused(str(exc)) from None
+        payload = _payload(action)
+        stored = await self.store.widget_states.load(thread_id, sender.id, context)
+        if stored is None:
+            raise _refused("This widget has no actions.")
+        state, version = stored
+        control = matching_action(offered_actions(_tree(sender.widget)), action.type, payload)
+        if control is None:
+            raise _refused("This widget does not offer that action with that payload.")
+        unexpected = sorted(set(payload) - set(spec.payload) - control.fields)
+        if unexpected:
+            raise _refused(f"Unexpected payload keys for {action.type}: {', '.join(unexpected)}.")
+        kept = {key: value for key, value in payload.items() if key in spec.payload}
+        call = None
+        if spec.server is not None and spec.tool is not None:
+            schema = self._schema(spec.server, spec.tool)
+            try:
+                arguments = spec.arguments_for(kept, state)
+                arguments = self.arguments.check(spec.tool, arguments, schema)
+            except ActionRefused as exc:
+                raise _refused(str(exc)) from None
+            call = SourceCall(server=spec.server, tool=spec.tool, arguments=arguments)
+        return Prepared(action.type, spec, kept, sender, state, version, call)
+
+    def _schema(self, server: str, tool: str) -> dict[str, Any]:
+        if self.hub is None or not self.hub.configured(server):
+            raise _refused(f"This backend has no {server} tool server configured.")
+        schema = self.hub.tool_schema(server, tool)
+        if schema is None:
+            if self.hub.status().get(server, "ok") != "ok":
+                raise RequestRejected(
+                    503,
+                    "unavailable",
+                    f"The {server} tool server is unavailable right now. Try again shortly.",
+                )
+            raise _refused(f"The {server} tool server does not offer {tool}.")
+        return schema
+
+    async def run(
+        self, thread: ThreadMetadata, action: Action[str, Any], sender: WidgetItem, context: RequestContext
+    ) -> Done:
+        """Check, call the tool, save the widget's new state and say what changed (not yet streamed
+        or saved as items: the caller does that)."""
+        prepared = await self.prepare(thread.id, action, sender, context)
+        result: CallToolResult | None = None
+        failure: str | None = None
+        if prepared.call is not None:
+            assert self.hub is not None  # a call is only prepared with a hub that offers the tool
+            call = prepared.call
+            try:
+                result = await self.hub.call_tool(
+                    call.server, call.tool, call.arguments, self.identity(context.user_id)
+                )
+            except ToolUnavailable as exc:
+                failure = str(exc)
+            else:
+                failure = short_error(_text(result) or "The tool failed.") if result.is_error else None
+        structured = result.structured_content if result is not None and not failure else None
+        structured = structured if isinstance(structured, Mapping) else None
+        state, version = prepared.state, prepared.version
+        changed: Rendered | None = None
+        added: Rendered | None = None
+        for _ in range(SAVE_ATTEMPTS):
+            if failure is not None:
+                changed, added = _failed(state, sender.widget, failure), None
+            else:
+                done = outcome(prepared.spec, state, prepared.payload, prepared.call, structured)
+                changed, added = done.sender, done.added
+            if changed is None:
+                break
+            states = self.store.widget_states
+            if await states.save(thread.id, sender.id, changed.state, context, expected=version) is not None:
+                break
+            reloaded = await states.load(thread.id, sender.id, context)
+            if reloaded is None:  # the widget was deleted meanwhile: nothing left to re-render
+                changed = None
+                break
+            state, version = reloaded  # another action got there first: apply this result to its state
+        else:
+            changed = None  # it kept changing under us: leave it to the other actions
+        items: list[ThreadItem] = []
+        if added is not None:
+            items.append(await self._add_widget(thread, added, context))
+        text = _text(result) if result is not None else ""
+        note = None if failure else prepared.spec.note_for(prepared.payload, prepared.state, structured, text)
+        if note:
+            items.append(
+                HiddenContextItem(
+                    id=self.store.generate_item_id("message", thread, context),
+                    thread_id=thread.id,
+                    created_at=datetime.now(),
+                    content=note,
+                )
+            )
+        updated = sender.model_copy(update={"widget": changed.widget}) if changed is not None else None
+        return Done(sender=updated, added=items)
+
+    async def _add_widget(
+        self, thread: ThreadMetadata, added: Rendered, context: RequestContext
+    ) -> WidgetItem:
+        item = WidgetItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            widget=added.widget,
+        )
+        if offered_actions(_tree(added.widget)):
+            await self.store.widget_states.save(thread.id, item.id, added.state, context)
+        return item
+
+
+def _tree(widget: Any) -> dict[str, Any]:
+    return widget.model_dump(exclude_none=True) if hasattr(widget, "model_dump") else dict(widget)
+
+
+def _failed(state: WidgetState, shown: Any, message: str) -> Rendered:
+    """The clicked widget again (any form closed), saying why the action did not work."""
+    closed = state.model_copy(update={"ui": {}})
+    try:
+        widget = render_state(closed)
+    except TEMPLATE_ERRORS:  # the stored state no longer renders: keep the widget the user saw
+        widget = shown
+    return Rendered(closed, with_notice(widget, message))
