@@ -166,6 +166,18 @@ class ChatKitClient:
             return self.stream("threads.create", input=user_input(text))
         return self.stream("threads.add_user_message", thread_id=thread_id, input=user_input(text))
 
+    def custom_action(
+        self, thread_id: str, item_id: str, action: dict[str, Any]
+    ) -> AbstractContextManager[Iterator[Event]]:
+        """Run a widget's action (`threads.custom_action`): the stream context of what it changes."""
+        return self.stream("threads.custom_action", thread_id=thread_id, item_id=item_id, action=action)
+
+    def sync_custom_action(self, thread_id: str, item_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        """Run a widget's action answered at once (`threads.sync_custom_action`): the updated item."""
+        answer = self.call("threads.sync_custom_action", thread_id=thread_id, item_id=item_id, action=action)
+        item = answer.get("updated_item") if isinstance(answer, dict) else None
+        return item if isinstance(item, dict) else {}
+
     def list_threads(self, limit: int = 20) -> list[dict[str, Any]]:
         """The most recent threads, newest first."""
         return list(self.call("threads.list", limit=limit, order="desc").get("data", []))

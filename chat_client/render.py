@@ -24,6 +24,7 @@ PRIMITIVES = {"red", "green", "yellow", "blue", "magenta", "cyan", "white", "bla
 ICONS = {
     "check": "✓", "check-circle": "✓", "check-circle-filled": "✔", "empty-circle": "○", "circle": "○",
     "plus": "+", "x": "✗", "trash": "✗", "star": "☆", "star-filled": "★", "info": "ℹ", "warning": "⚠",
+    "write": "✎", "lucide:trash-2": "✗", "reload": "↺", "lucide:circle-alert": "⚠",
 }  # fmt: skip
 WEIGHTS = {"semibold": "bold", "bold": "bold"}
 CARD_WIDTHS = {"sm": 48, "md": 72, "lg": 96, "full": None}  # at most; narrower terminals win
@@ -93,12 +94,21 @@ def _image(node: Node) -> Text:
 
 
 def _control(node: Node) -> Text:
-    """Form controls (Input, Select, DatePicker, ...): their label or placeholder in brackets."""
+    """Form controls (Input, Select, DatePicker, ...): their label or placeholder in brackets, with the
+    value they start with."""
     label = _text(node, "label") or _text(node, "placeholder") or _text(node, "name") or str(node.get("type"))
+    default = node.get("defaultValue")
     options = node.get("options")
     if isinstance(options, list):
-        labels = [_text(option, "label") for option in options if isinstance(option, Mapping)]
+        labels = [
+            f"*{_text(option, 'label')}" if option.get("value") == default else _text(option, "label")
+            for option in options
+            if isinstance(option, Mapping)
+        ]
         label = f"{label}: {' | '.join(labels)}" if labels else label
+    elif isinstance(default, str) and default:
+        shown = default[:10] if node.get("type") == "DatePicker" else default
+        label = f"{label}: {shown}"
     return Text(f"[{label}]", style="dim")
 
 

@@ -11,6 +11,7 @@ from rich.markdown import Markdown
 from rich.spinner import Spinner
 from rich.text import Text
 
+from .actions import Choice, Choices
 from .protocol import MALFORMED, Event
 from .render import item_text, mapping, render_item, task_title
 
@@ -18,11 +19,30 @@ SILENT = {"stream_options", "client_effect", "thread.item.removed"}
 HIDDEN_ITEMS = {"user_message", "end_of_turn", "hidden_context_item", "sdk_hidden_context"}
 
 
-class TurnView:
-    """Shows the events of one streamed response as they arrive; remembers the thread and any error."""
+def choice_lines(numbered: list[tuple[int, Choice]]) -> list[Text]:
+    """A widget's numbered actions, one line per thing they act on: `  Buy milk: [4] Complete  [5] Edit`."""
+    groups: dict[str, list[tuple[int, Choice]]] = {}
+    for number, choice in numbered:
+        groups.setdefault(choice.about, []).append((number, choice))
+    lines = []
+    for about, entries in groups.items():
+        line = Text("  ", style="dim")
+        if about:
+            line.append(f"{about}: ", style="dim")
+        for index, (number, choice) in enumerate(entries):
+            line.append(("  " if index else "") + f"[{number}] ", style="bold cyan")
+            line.append(choice.words, style="cyan")
+        lines.append(line)
+    return lines
 
-    def __init__(self, console: Console) -> None:
+
+class TurnView:
+    """Shows the events of one streamed response as they arrive; remembers the thread and any error.
+    With `choices`, each widget's actions are numbered under it (for `/do N`)."""
+
+    def __init__(self, console: Console, choices: Choices | None = None) -> None:
         self.console = console
+        self.choices = choices
         self.thread_id: str | None = None
         self.errors: list[str] = []
         self.events = 0
@@ -145,3 +165,6 @@ class TurnView:
             self._status = None
             self._refresh()
             self._print(renderable)
+            if self.choices is not None and kind == "widget":
+                for line in choice_lines(self.choices.add(item)):
+                    self._print(line)

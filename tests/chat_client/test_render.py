@@ -44,19 +44,28 @@ def leaves(node: dict[str, Any]) -> Iterator[str]:
 
 def expected(name: str, data: dict[str, Any]) -> list[str]:
     """What the tool result says that the rendering must show, read from the data (not the widget)."""
+    ui = data.get("ui") or {}
     if name == "task_list":
         tasks = data["tasks"]
         if not tasks:
             return ["No tasks"]
-        return [part for task in tasks for part in (task["title"], task["id"], task["priority"].capitalize())]
+        # A row being edited shows its fields (the title in its input), one being deleted a question.
+        open_row = {ui.get("editing"), ui.get("confirming")}
+        return [
+            part
+            for task in tasks
+            for part in (
+                (task["title"],)
+                if task["id"] in open_row
+                else (task["title"], task["id"], task["priority"].capitalize())
+            )
+        ]
     if name == "task_card":
         task = data["task"]
-        return [
-            task["title"],
-            task["id"],
-            f"{task['priority'].capitalize()} priority",
-            task["status"].capitalize(),
-        ]
+        if ui.get("editing") == task["id"]:
+            return [task["title"], task["id"], task["priority"].capitalize(), "Save", "Cancel"]
+        state = "Deleted" if data["status"] == "deleted" else task["status"].capitalize()
+        return [task["title"], task["id"], f"{task['priority'].capitalize()} priority", state]
     if name == "item_results":
         if not data["items"]:
             return [data["query"]] if data["query"] else ["No items"]
