@@ -189,8 +189,15 @@ class ChatServer(ChatKitServer[RequestContext]):
         return SyncCustomActionResponse(updated_item=done.sender or sender)
 
     def _serialize(self, obj: BaseModel) -> bytes:
-        """The SDK's serialization, with every timestamp sent as UTC (see `backend.timestamps`)."""
-        return super()._serialize(for_the_wire(obj))
+        """What the SDK sends for `obj`, with every timestamp in UTC (see `backend.timestamps`), and
+        widgets serialized as the trees they keep (`serialize_as_any`: see `WidgetTree`)."""
+        return (
+            for_the_wire(obj)
+            .model_dump_json(
+                by_alias=True, exclude_none=True, context={"exclude_metadata": True}, serialize_as_any=True
+            )
+            .encode("utf-8")
+        )
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

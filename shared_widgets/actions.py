@@ -92,6 +92,10 @@ class ActionSpec(BaseModel):
     def _compiled(self) -> dict[str, Any]:
         return {name: _TEMPLATES.from_string(source) for name, source in self.arguments.items()}
 
+    @cached_property
+    def _note(self) -> Any:
+        return _TEMPLATES.from_string(self.note) if isinstance(self.note, str) else None
+
     def arguments_for(self, payload: Mapping[str, Any], sender: WidgetState | None) -> dict[str, Any]:
         """The tool arguments for a checked `payload`, before the tool's input schema coerces them:
         mapped payload keys, templated arguments and inherited ones."""
@@ -140,9 +144,7 @@ class ActionSpec(BaseModel):
             return f"From a widget, the user called {self.tool}: {text}".strip()
         try:
             record = self.record_for(payload, sender)
-            return _TEMPLATES.from_string(self.note).render(
-                payload=payload, record=record, result=result or {}, text=text
-            )
+            return str(self._note.render(payload=payload, record=record, result=result or {}, text=text))
         except (TemplateError, ActionRefused):  # a result of another shape: still say what ran
             return f"From a widget, the user called {self.tool}: {text}".strip()
 

@@ -7,23 +7,24 @@ fields, so an action inside a form may also carry those field names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 # Components whose `name` is a form field (their value is sent with the form's actions).
 FIELD_COMPONENTS = frozenset({"Input", "Textarea", "Select", "DatePicker", "Checkbox", "RadioGroup"})
 
 
-@dataclass(frozen=True)
-class OfferedAction:
+class OfferedAction(BaseModel):
     """One control's action: its type and payload, and the form fields sent with it."""
 
+    model_config = ConfigDict(frozen=True)
+
     type: str
-    payload: Mapping[str, Any]
-    fields: frozenset[str]
-    streaming: bool
-    label: str
+    payload: dict[str, Any]
+    fields: frozenset[str] = frozenset()
+    streaming: bool = True
 
 
 def _fields(node: Any) -> Iterator[str]:
@@ -44,13 +45,6 @@ def _config(value: Any) -> Mapping[str, Any] | None:
     """`value` when it is an ActionConfig handled by the server."""
     server = isinstance(value, Mapping) and value.get("handler", "server") == "server"
     return value if server and isinstance(value.get("type"), str) else None
-
-
-def _label(node: Mapping[str, Any]) -> str:
-    for key in ("label", "value", "iconStart", "name"):
-        if isinstance(node.get(key), str) and node[key]:
-            return str(node[key])
-    return str(node.get("type", ""))
 
 
 def offered_actions(widget: Mapping[str, Any]) -> list[OfferedAction]:
@@ -76,10 +70,9 @@ def offered_actions(widget: Mapping[str, Any]) -> list[OfferedAction]:
                 found.append(
                     OfferedAction(
                         type=config["type"],
-                        payload=payload if isinstance(payload, Mapping) else {},
+                        payload=dict(payload) if isinstance(payload, Mapping) else {},
                         fields=fields,
                         streaming=config.get("streaming", True) is not False,
-                        label=_label(value if key in ("confirm", "cancel") else node),
                     )
                 )
             elif key != "type":
@@ -90,7 +83,7 @@ def offered_actions(widget: Mapping[str, Any]) -> list[OfferedAction]:
 
 
 def matching_action(
-    offered: list[OfferedAction], action_type: str, payload: Mapping[str, Any]
+    offered: Iterable[OfferedAction], action_type: str, payload: Mapping[str, Any]
 ) -> OfferedAction | None:
     """The control that would send this request: same type, its payload within the request's
     (same values), and any other key one of its form's fields."""

@@ -16,18 +16,11 @@ from typing import Any
 from chatkit.widgets import DynamicWidgetRoot
 
 from .actions import ActionSpec
-from .registry import TEMPLATE_ERRORS, bind_tool_result, render_state
+from .registry import TEMPLATE_ERRORS, Rendered, bind_tool_result, render
 from .state import SourceCall, WidgetState, merge_record, result_record
+from .tree import WidgetTree
 
 ERROR_ICON = "lucide:circle-alert"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A widget and the state it was rendered from."""
-
-    state: WidgetState
-    widget: DynamicWidgetRoot
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class ActionOutcome:
 
 def _rendered(state: WidgetState) -> Rendered | None:
     try:
-        return Rendered(state, render_state(state))
+        return render(state)
     except TEMPLATE_ERRORS:
         return None
 
@@ -54,14 +47,18 @@ def outcome(
 ) -> ActionOutcome:
     """The thread's new widgets after an action that succeeded (`call` is None for a ui-only one)."""
     ui = spec.ui_for(payload)
-    same = _rendered(sender.model_copy(update={"ui": ui}))
+
+    def same() -> Rendered | None:  # the clicked widget again, with its new `ui`
+        return _rendered(sender.model_copy(update={"ui": ui}))
+
     if call is None:
-        return ActionOutcome(sender=same, added=None)
-    bound = bind_tool_result(call.server, call.tool, structured, call.arguments)
-    result = Rendered(*bound) if bound is not None else None
+        return ActionOutcome(sender=same(), added=None)
+    result = bind_tool_result(call.server, call.tool, structured, call.arguments)
     if spec.show == "add":
-        return ActionOutcome(sender=same if ui != sender.ui else None, added=result)
+        return ActionOutcome(sender=same() if ui != sender.ui else None, added=result)
     if result is not None and result.state.template == sender.template:
+        if ui == result.state.ui:
+            return ActionOutcome(sender=result, added=None)
         return ActionOutcome(sender=_rendered(result.state.model_copy(update={"ui": ui})), added=None)
     record = result_record(structured) if structured else None
     merged = merge_record(sender.data, record, remove=spec.remove) if record is not None else None
@@ -69,10 +66,10 @@ def outcome(
         rendered = _rendered(sender.model_copy(update={"data": merged, "ui": ui}))
         if rendered is not None:
             return ActionOutcome(sender=rendered, added=None)
-    return ActionOutcome(sender=result or same, added=None)
+    return ActionOutcome(sender=result or same(), added=None)
 
 
 def with_notice(widget: DynamicWidgetRoot, text: str) -> DynamicWidgetRoot:
     """The widget with `text` as its status line (why an action did not work), any template."""
     tree = widget.model_dump(exclude_none=True)
-    return DynamicWidgetRoot.model_validate({**tree, "status": {"text": text, "icon": ERROR_ICON}})
+    return WidgetTree.of({**tree, "status": {"text": text, "icon": ERROR_ICON}})

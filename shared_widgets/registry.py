@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,15 +13,19 @@ from chatkit.widgets import DynamicWidgetRoot
 from jinja2 import TemplateError
 from pydantic import ValidationError
 
+from .controls import offered_actions
 from .generic import find_records, generic_card, generic_list
 from .loader import TEMPLATES
 from .state import SourceCall, WidgetState
 from .summary import summarize_widget
+from .tree import WidgetTree
 
 __all__ = [
     "BINDINGS",
     "Binding",
+    "Rendered",
     "bind_tool_result",
+    "render",
     "render_state",
     "render_tool_result",
     "summarize_widget",
@@ -63,9 +68,27 @@ BINDINGS: Mapping[tuple[str, str], Binding] = MappingProxyType(
 )
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A widget and the state it was rendered from (with the actions its controls offer)."""
+
+    state: WidgetState
+    widget: DynamicWidgetRoot
+
+
+def render(state: WidgetState) -> Rendered:
+    """The widget for a state (its template, data and `ui`), and the state with its offers.
+
+    What `WidgetTemplate.build` does, keeping the JSON tree on the way: the offers are read from it,
+    and the widget keeps it (see `WidgetTree`)."""
+    tree = json.loads(TEMPLATES[state.template].template.render(**state.template_input()))
+    widget = WidgetTree.of(tree)
+    return Rendered(state.model_copy(update={"offers": offered_actions(tree)}), widget)
+
+
 def render_state(state: WidgetState) -> DynamicWidgetRoot:
-    """The widget for a state (its template, data and `ui`)."""
-    return TEMPLATES[state.template].build(state.template_input())
+    """The widget for a state."""
+    return render(state).widget
 
 
 def _generic(tool: str, structured: Mapping[str, Any] | Sequence[Any]) -> tuple[str, dict[str, Any]] | None:
@@ -82,7 +105,7 @@ def bind_tool_result(
     tool: str,
     structured: Mapping[str, Any] | Sequence[Any] | None,
     arguments: Mapping[str, Any] | None = None,
-) -> tuple[WidgetState, DynamicWidgetRoot] | None:
+) -> Rendered | None:
     """The state and widget for one tool result's `structuredContent` (None: nothing to show)."""
     if not structured or isinstance(structured, str | bytes):
         return None
@@ -93,7 +116,7 @@ def bind_tool_result(
     if binding is not None and isinstance(structured, Mapping):
         try:
             state = WidgetState(template=binding.template, data=binding.transform(structured), source=source)
-            return state, render_state(state)
+            return render(state)
         except TEMPLATE_ERRORS as exc:
             # A shape the template does not know (a newer server?): still show something.
             logger.warning(
@@ -106,8 +129,7 @@ def bind_tool_result(
     generic = _generic(tool, structured)
     if generic is None:
         return None
-    state = WidgetState(template=generic[0], data=generic[1], source=source)
-    return state, render_state(state)
+    return render(WidgetState(template=generic[0], data=generic[1], source=source))
 
 
 def render_tool_result(
@@ -115,4 +137,4 @@ def render_tool_result(
 ) -> DynamicWidgetRoot | None:
     """The widget for one tool result's `structuredContent`, or None when there is nothing to show."""
     bound = bind_tool_result(server, tool, structured)
-    return bound[1] if bound is not None else None
+    return bound.widget if bound is not None else None

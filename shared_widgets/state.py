@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .controls import OfferedAction
+
 # Names every template may read besides its data: the widget's `ui` state and the `call` behind it.
 RESERVED_NAMES = frozenset({"ui", "call"})
 
@@ -28,7 +30,8 @@ class SourceCall(BaseModel):
 
 
 class WidgetState(BaseModel):
-    """A widget's template, its data, where the data came from and its `ui` state."""
+    """A widget's template, its data, where the data came from and its `ui` state; and, once
+    rendered, the actions its controls offer (what an action request must match)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -36,6 +39,7 @@ class WidgetState(BaseModel):
     data: dict[str, Any]
     source: SourceCall | None = None
     ui: dict[str, Any] = Field(default_factory=dict)
+    offers: list[OfferedAction] = Field(default_factory=list)
 
     def template_input(self) -> dict[str, Any]:
         """What the template renders: the data, plus the reserved `ui` and `call` names."""

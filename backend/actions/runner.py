@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,16 +31,17 @@ from shared_widgets import (
     ActionRefused,
     ActionSpec,
     ActionTable,
+    Rendered,
     SourceCall,
     WidgetState,
     matching_action,
-    offered_actions,
-    render_state,
+    render,
 )
-from shared_widgets.outcomes import Rendered, outcome, with_notice
+from shared_widgets.outcomes import outcome, with_notice
 from shared_widgets.registry import TEMPLATE_ERRORS
 
 MAX_PAYLOAD_KEYS = 50
+MAX_CHECKED = 256
 MAX_PAYLOAD_BYTES = 64 * 1024
 SAVE_ATTEMPTS = 5
 NOTICE_CHARS = 200
@@ -99,6 +101,9 @@ class WidgetActions:
     ) -> None:
         self.store, self.hub, self.identity, self.table = store, hub, identity, table
         self.arguments = ArgumentChecker()
+        # What `check` prepared for a request, for its `run` moments later (the SDK loads the
+        # thread and the sender in between): each request is checked once, not twice.
+        self._checked: OrderedDict[tuple[str, str, str], Prepared] = OrderedDict()
 
     async def check(
         self, thread_id: str, item_id: str | None, action: Action[str, Any], context: RequestContext
@@ -112,7 +117,11 @@ class WidgetActions:
             raise RequestRejected(404, "not_found", f"No item with id '{item_id}'.") from None
         if not isinstance(sender, WidgetItem):
             raise _refused("Actions come from widgets; that item is not one.")
-        await self.prepare(thread_id, action, sender, context)
+        prepared = await self.prepare(thread_id, action, sender, context)
+        if context.request_id:
+            self._checked[context.request_id, thread_id, item_id] = prepared
+            while len(self._checked) > MAX_CHECKED:  # requests that failed before they ran
+                self._checked.popitem(last=False)
 
     async def prepare(
         self, thread_id: str, action: Action[str, Any], sender: WidgetItem, context: RequestContext
@@ -127,7 +136,9 @@ class WidgetActions:
         if stored is None:
             raise _refused("This widget has no actions.")
         state, version = stored
-        control = matching_action(offered_actions(_tree(sender.widget)), action.type, payload)
+        # What the widget offers was noted when it was rendered, with its state (the same widget the
+        # Store holds): a request must be one of those controls, ids and all.
+        control = matching_action(state.offers, action.type, payload)
         if control is None:
             raise _refused("This widget does not offer that action with that payload.")
         unexpected = sorted(set(payload) - set(spec.payload) - control.fields)
@@ -164,7 +175,9 @@ class WidgetActions:
     ) -> Done:
         """Check, call the tool, save the widget's new state and say what changed (not yet streamed
         or saved as items: the caller does that)."""
-        prepared = await self.prepare(thread.id, action, sender, context)
+        prepared = self._checked.pop((context.request_id, thread.id, sender.id), None)
+        if prepared is None or prepared.type != action.type or prepared.sender.widget is not sender.widget:
+            prepared = await self.prepare(thread.id, action, sender, context)
         result: CallToolResult | None = None
         failure: str | None = None
         if prepared.call is not None:
@@ -227,20 +240,16 @@ class WidgetActions:
             created_at=datetime.now(),
             widget=added.widget,
         )
-        if offered_actions(_tree(added.widget)):
+        if added.state.offers:
             await self.store.widget_states.save(thread.id, item.id, added.state, context)
         return item
-
-
-def _tree(widget: Any) -> dict[str, Any]:
-    return widget.model_dump(exclude_none=True) if hasattr(widget, "model_dump") else dict(widget)
 
 
 def _failed(state: WidgetState, shown: Any, message: str) -> Rendered:
     """The clicked widget again (any form closed), saying why the action did not work."""
     closed = state.model_copy(update={"ui": {}})
     try:
-        widget = render_state(closed)
+        rendered = render(closed)
     except TEMPLATE_ERRORS:  # the stored state no longer renders: keep the widget the user saw
-        widget = shown
-    return Rendered(closed, with_notice(widget, message))
+        rendered = Rendered(state, shown)
+    return Rendered(rendered.state, with_notice(rendered.widget, message))

@@ -14,7 +14,7 @@ from chatkit.types import ProgressUpdateEvent, ThreadItemDoneEvent, WidgetItem
 
 from backend.mcp.identity import IDENTITY_META_KEY, IdentityTokens
 from backend.store import SqlStore
-from shared_widgets import bind_tool_result, offered_actions
+from shared_widgets import bind_tool_result
 
 logger = logging.getLogger(__name__)
 PROGRESS = {
@@ -71,15 +71,16 @@ class ToolEvents(RunHooks[Any]):
             return None
         if bound is None:
             return None
-        state, widget = bound
         context = _agent_context(result.run_context)
         item = WidgetItem(
             id=context.store.generate_item_id("message", context.thread, context.request_context),
             thread_id=context.thread.id,
             created_at=datetime.now(),
-            widget=widget,
+            widget=bound.widget,
         )
-        if isinstance(context.store, SqlStore) and offered_actions(widget.model_dump(exclude_none=True)):
-            await context.store.widget_states.save(context.thread.id, item.id, state, context.request_context)
+        if isinstance(context.store, SqlStore) and bound.state.offers:
+            await context.store.widget_states.save(
+                context.thread.id, item.id, bound.state, context.request_context
+            )
         await context.stream(ThreadItemDoneEvent(item=item))
         return None

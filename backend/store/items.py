@@ -7,10 +7,10 @@ from collections import OrderedDict
 from datetime import datetime
 
 from chatkit.types import ThreadItem, WidgetItem
-from chatkit.widgets import DynamicWidgetRoot
 from pydantic import TypeAdapter
 
 from backend.timestamps import from_storage
+from shared_widgets import WidgetTree
 
 ITEM_ADAPTER: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 # Enough for the history of a few thousand active threads; parsed, the items take ~4x this.
@@ -60,7 +60,8 @@ class ItemDecoder:
         if kind != "widget":
             return ITEM_ADAPTER.validate_json(data)
         # The SDK's WidgetRoot union would coerce template widgets into the deprecated named
-        # classes and drop props those classes lack: keep the stored JSON as a dynamic widget.
+        # classes and drop props those classes lack: keep the stored JSON as a dynamic widget
+        # (one that serializes as that JSON: see `WidgetTree`).
         fields = json.loads(data)
-        widget = DynamicWidgetRoot.model_validate(fields.pop("widget"))
+        widget = WidgetTree.of(fields.pop("widget"))
         return WidgetItem.model_validate({**fields, "widget": widget})

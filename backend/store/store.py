@@ -298,7 +298,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             "owner": context.user_id,
             "created_at": created_at,
             "type": item.type,
-            "data": stored.model_dump_json(),
+            "data": stored.model_dump_json(serialize_as_any=True),  # widgets as their trees
         }
         async with self._single.begin() as connection:
             if (await connection.execute(self._upsert_item, values)).first() is None:

@@ -29,7 +29,7 @@ from backend.app import create_app
 from backend.context import RequestContext
 from backend.settings import BackendSettings
 from backend.store import SqlStore
-from shared_widgets import SourceCall, WidgetState, offered_actions, render_state
+from shared_widgets import SourceCall, WidgetState, offered_actions, render
 from tests.backend.conftest import (
     AUDIENCE,
     AUTH_SECRET,
@@ -507,14 +507,12 @@ async def test_a_widget_naming_someone_elses_task_cannot_touch_it(
         data={"task_id": bobs_task, "status": None, "title": task["title"], "task": task},
         source=SourceCall(server="tasks", tool="get_task", arguments={"task_id": bobs_task}),
     )
+    rendered = render(state)  # what the widget offers is noted with its state
     forged = WidgetItem(
-        id=f"msg_{uuid.uuid4().hex}",
-        thread_id=thread_id,
-        created_at=datetime.now(),
-        widget=render_state(state),
+        id=f"msg_{uuid.uuid4().hex}", thread_id=thread_id, created_at=datetime.now(), widget=rendered.widget
     )
     store: SqlStore = app.state.store
-    await store.widget_states.save(thread_id, forged.id, state, alice.context)
+    await store.widget_states.save(thread_id, forged.id, rendered.state, alice.context)
     await store.add_thread_item(thread_id, forged, alice.context)
     shown, _ = await alice.act("sync", thread_id, forged, "tasks.complete", {"task_id": bobs_task})
     assert shown is not None

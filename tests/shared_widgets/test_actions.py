@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from pydantic import ValidationError
 
-from mcp_servers.tasks.models import TaskStatus
+from mcp_servers.tasks.models import Priority, TaskStatus
 from shared_widgets import (
     ACTIONS,
     TEMPLATES,
@@ -140,13 +140,15 @@ def test_search_results_offer_details_and_add_to_tasks_per_item() -> None:
 
 
 def test_completing_from_a_card_renders_the_result_in_its_place() -> None:
-    state = bind_tool_result("tasks", "add_task", samples.task_change("created"), {"title": "Buy milk"})
-    assert state is not None
+    bound = bind_tool_result("tasks", "add_task", samples.task_change("created"), {"title": "Buy milk"})
+    assert bound is not None and {offer.type for offer in bound.state.offers} == {
+        "tasks.complete", "tasks.edit", "tasks.confirm_delete",
+    }  # fmt: skip
     call = SourceCall(server="tasks", tool="complete_task", arguments={"task_id": MILK})
     done_task = samples.task(status=TaskStatus.completed)
     result = outcome(
         ACTIONS.get("tasks.complete"),
-        state[0],
+        bound.state,
         {"task_id": MILK},
         call,
         samples.task_change("completed", done_task),
@@ -261,3 +263,24 @@ def test_the_shipped_table_file_is_plain_json() -> None:
 
     source = resources.files("shared_widgets") / "templates" / "actions.json"
     assert set(json.loads(source.read_text(encoding="utf-8"))) == set(ACTIONS.actions)
+
+
+def test_the_documented_example_entry_works() -> None:
+    """docs/widget-actions.md's "Make it urgent": a fixed argument from the table, the row replaced."""
+    spec = ActionSpec.model_validate(
+        {
+            "server": "tasks",
+            "tool": "update_task",
+            "payload": {"task_id": "task_id"},
+            "arguments": {"priority": "high"},
+            "note": "From a widget, the user made the task “{{ result.title }}” high priority.",
+        }
+    )
+    assert spec.arguments_for({"task_id": MILK}, list_state()) == {"task_id": MILK, "priority": "high"}
+    call = SourceCall(server="tasks", tool="update_task", arguments={"task_id": MILK, "priority": "high"})
+    urgent = samples.task_change("updated", samples.task(priority=Priority.high))
+    result = outcome(spec, list_state(), {"task_id": MILK}, call, urgent)
+    assert result.sender is not None
+    assert [task["priority"] for task in result.sender.state.data["tasks"]] == ["high", "high", "low"]
+    note = spec.note_for({"task_id": MILK}, list_state(), urgent, "")
+    assert note == "From a widget, the user made the task “Buy milk” high priority."

@@ -158,7 +158,10 @@ def render_bound(server: str, tool: str, structured: dict[str, Any]) -> str:
     validator(binding.template).validate(data)
     widget = render_tool_result(server, tool, structured)
     assert widget is not None
-    assert widget == TEMPLATES[binding.template].build(data)
+    built = TEMPLATES[binding.template].build(data)  # the SDK's own way, with its own serializer
+    assert widget.model_dump(mode="json", exclude_none=True) == built.model_dump(
+        mode="json", exclude_none=True
+    )
     return json.dumps(widget.model_dump(mode="json"), ensure_ascii=False)
 
 
