@@ -143,14 +143,14 @@ def widget_choices(item: Node) -> list[Choice]:
             config = _server_action(node.get(key))
             if config is not None:
                 add(config, _button_label(node) if kind == "Button" else "Open", about, form, False)
-        for key in ("confirm", "cancel"):
+        for child in _children(node):
+            visit(child, about, form, submit)
+        for key in ("confirm", "cancel"):  # a card's footer buttons come after its content
             holder = node.get(key)
             config = _server_action(holder.get("action")) if isinstance(holder, Mapping) else None
             if config is not None and isinstance(holder, Mapping):
                 asks = bool(node.get("asForm")) and key == "confirm"
                 add(config, _text(holder, "label"), about, form, asks)
-        for child in _children(node):
-            visit(child, about, form, submit)
 
     visit(widget, "", [], None)
     return found

@@ -96,8 +96,10 @@ def _image(node: Node) -> Text:
 def _control(node: Node) -> Text:
     """Form controls (Input, Select, DatePicker, ...): their label or placeholder in brackets, with the
     value they start with."""
-    label = _text(node, "label") or _text(node, "placeholder") or _text(node, "name") or str(node.get("type"))
     default = node.get("defaultValue")
+    # A placeholder says what an empty control means ("No due date"): with a value, name the field.
+    empty_name = _text(node, "placeholder") if not default else ""
+    label = _text(node, "label") or empty_name or _text(node, "name") or str(node.get("type"))
     options = node.get("options")
     if isinstance(options, list):
         labels = [

@@ -161,3 +161,34 @@ def test_interactive_session_lists_opens_and_continues_threads(backend: Backend)
     missing = chat("--thread", "thr_missing", url=backend.chatkit_url, token=token, stdin="/quit\n")
     assert missing.returncode == 1
     assert "HTTP 404" in missing.stdout and "thr_missing" in missing.stdout
+
+
+def test_widget_actions_from_the_terminal(backend: Backend) -> None:
+    """Over stdin: a widget's actions are numbered under it; /do runs one (a form asks for its
+    fields, Enter keeping a value) and the changed widget is printed again; the backend agrees."""
+    token = user_token("cli-dave")
+    lines = [
+        "add task buy milk",  # the card: [1] Complete [2] Edit [3] Delete
+        "/do 1",  # completed: [4] Reopen [5] Edit [6] Delete
+        "/do 5",  # the form: [7] Cancel [8] Save
+        "/do 8",
+        "buy oat milk",  # title
+        "",  # description: kept (empty)
+        "2026-12-24",  # due date
+        "high",  # priority
+        "/do 99",
+        "list tasks",
+    ]
+    session = chat(url=backend.chatkit_url, token=token, stdin="\n".join(lines) + "\n")
+    assert session.returncode == 0, session.stderr
+    out = session.stdout
+    assert "[1] Complete  [2] Edit  [3] Delete" in out
+    assert out.index("Task completed") > out.index("/do 1")
+    assert "[4] Reopen  [5] Edit  [6] Delete" in out
+    assert "[7] Cancel  [8] Save" in out and "[title: buy milk]" in out
+    assert "Priority (low/medium/high) [medium]:" in out
+    assert out.index("Task updated") > out.index("/do 8")
+    assert "no action [99] on screen" in out
+    listed = out[out.rindex("list tasks") :]
+    assert "1 task(s) found" in listed
+    assert "'buy oat milk' (completed, high priority, due 2026-12-24)" in listed
