@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import httpx2
@@ -91,6 +91,20 @@ async def test_get_by_id_and_items_list_return_the_conversation(alice: ChatKitCl
     rest = await alice.call("items.list", thread_id=thread_id, limit=3, order="desc", after=newest["after"])
     assert [item["id"] for item in rest["data"]] == [thread.items.data[0].id]
     assert rest["has_more"] is False
+
+
+async def test_every_timestamp_on_the_wire_is_utc(alice: ChatKitClient) -> None:
+    """Streamed items (stamped by the SDK) and stored ones (read back) both carry a UTC offset, and a
+    streamed item's time is the one items.list gives for it later."""
+    thread_id, events = await alice.create_thread("hello")
+    streamed = {e.item.id: e.item.created_at for e in events if isinstance(e, ThreadItemDoneEvent)}
+    created = next(e.thread.created_at for e in events if isinstance(e, ThreadCreatedEvent))
+    assert streamed and all(moment.utcoffset() == timedelta(0) for moment in [created, *streamed.values()])
+    stored = Thread.model_validate(await alice.call("threads.get_by_id", thread_id=thread_id))
+    assert stored.created_at == created and stored.created_at.utcoffset() == timedelta(0)
+    assert {item.id: item.created_at for item in stored.items.data} == streamed
+    listed = await alice.call("threads.list", limit=5, order="desc")
+    assert all(entry["created_at"].endswith("Z") for entry in listed["data"])
 
 
 async def test_threads_list_pages_newest_first(alice: ChatKitClient) -> None:
@@ -182,7 +196,8 @@ async def test_attachments_create_upload_use_and_delete(
 
 
 async def test_unsupported_requests_are_clear_4xx(alice: ChatKitClient) -> None:
-    """Transcription, widget actions, client tool output and structured input without a question: 4xx."""
+    """Transcription, widget actions without a widget, client tool output and structured input
+    without a question: 4xx."""
     thread_id, events = await alice.create_thread("hi")
     user = next(
         e.item for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, UserMessageItem)

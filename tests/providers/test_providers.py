@@ -283,3 +283,32 @@ async def test_a_self_hosted_model_is_not_traced_to_openai(
         await send(alice, None, "my private plans")
         await anyio.to_thread.run_sync(flush_traces)
     assert [seen.path for seen in fake_llm.requests] == ["/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+async def test_the_model_is_told_what_a_widget_action_did(
+    backend: Backend, fake_llm: FakeLLM, provider: str
+) -> None:
+    """Complete a task from its card; on the next turn the model's input says so (a hidden note, in
+    the form both APIs accept), so "what did I just finish?" has its answer."""
+    fake_llm.push(ToolCall("add_task", {"title": "buy milk"}), Text("Added."), Text("You finished buy milk."))
+    async with backend(provider, tools=True) as alice:
+        thread_id, events = await send(alice, None, "remember to buy milk")
+        card = next(
+            e.item for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, WidgetItem)
+        )
+        task_id = re.search(r"task_[0-9a-z]{12}", card.widget.model_dump_json()).group()
+        action = {"type": "tasks.complete", "payload": {"task_id": task_id}}
+        response = await alice.post(
+            {
+                "type": "threads.sync_custom_action",
+                "params": {"thread_id": thread_id, "item_id": card.id, "action": action},
+            }
+        )
+        assert response.status_code == 200, response.text
+        _, events = await send(alice, thread_id, "what did I just finish?")
+    assert [reply.content[0].text for reply in replies(events)] == ["You finished buy milk."]
+    asked = json.dumps(fake_llm.requests[-1].body, ensure_ascii=False)
+    note = f"the user marked the task “buy milk” ({task_id}) as completed"
+    assert note in asked
+    assert asked.index(note) < asked.index("what did I just finish?")  # told before the question
