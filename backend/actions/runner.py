@@ -22,6 +22,7 @@ from chatkit.types import Action, HiddenContextItem, ThreadItem, ThreadMetadata,
 from mcp_types import CallToolResult, TextContent
 
 from backend.actions.arguments import ArgumentChecker
+from backend.actions.notes import WIDGET_NOTES, widget_notes
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub, ToolUnavailable
 from backend.request_checks import RequestRejected
@@ -42,6 +43,7 @@ from shared_widgets.registry import TEMPLATE_ERRORS
 
 MAX_PAYLOAD_KEYS = 50
 MAX_CHECKED = 256
+MAX_NOTES = 20
 MAX_PAYLOAD_BYTES = 64 * 1024
 SAVE_ATTEMPTS = 5
 NOTICE_CHARS = 200
@@ -220,16 +222,27 @@ class WidgetActions:
         text = _text(result) if result is not None else ""
         note = None if failure else prepared.spec.note_for(prepared.payload, prepared.state, structured, text)
         if note:
-            items.append(
-                HiddenContextItem(
-                    id=self.store.generate_item_id("message", thread, context),
-                    thread_id=thread.id,
-                    created_at=datetime.now(),
-                    content=note,
-                )
-            )
+            items.append(await self._noted(thread, note, context, fresh=bool(items)))
         updated = sender.model_copy(update={"widget": changed.widget}) if changed is not None else None
         return Done(sender=updated, added=items)
+
+    async def _noted(
+        self, thread: ThreadMetadata, note: str, context: RequestContext, *, fresh: bool
+    ) -> HiddenContextItem:
+        """The hidden item that tells the model what was done from widgets. Clicks in a row (nothing
+        else said or shown since) share one item, so they cannot crowd the conversation out of the
+        model's history window; it keeps their last `MAX_NOTES` notes."""
+        if not fresh:
+            last = (await self.store.load_thread_items(thread.id, None, 1, "desc", context)).data
+            if last and isinstance(last[0], HiddenContextItem) and widget_notes(last[0]) is not None:
+                notes = [*(widget_notes(last[0]) or []), note][-MAX_NOTES:]
+                return last[0].model_copy(update={"content": {WIDGET_NOTES: notes}})
+        return HiddenContextItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content={WIDGET_NOTES: [note]},
+        )
 
     async def _add_widget(
         self, thread: ThreadMetadata, added: Rendered, context: RequestContext

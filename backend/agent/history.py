@@ -18,6 +18,7 @@ from chatkit.types import (
 )
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam, ResponseInputTextParam
 
+from backend.actions.notes import widget_notes
 from shared_widgets import summarize_widget
 
 SUMMARY_CACHE_SIZE = 4096
@@ -71,10 +72,16 @@ class HistoryConverter(ThreadItemConverter):
     async def hidden_context_to_input(
         self, item: HiddenContextItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        """What the user did from a widget (an action's note), as a line the model can read."""
-        if not isinstance(item.content, str) or not item.content.strip():
+        """What the user did from widgets (the actions' notes), as lines the model can read; any
+        other hidden text as it is."""
+        notes = widget_notes(item)
+        if notes is not None:
+            lines = "\n".join(f"- {note}" for note in notes)
+            text = f"[Done from widgets, not typed by the user:\n{lines}]"
+        elif isinstance(item.content, str) and item.content.strip():
+            text = f"[Hidden context: {item.content.strip()}]"
+        else:
             return None
-        text = f"[Done from a widget, not typed by the user: {item.content.strip()}]"
         return EasyInputMessageParam(type="message", role="user", content=text)
 
     async def widget_to_input(self, item: WidgetItem) -> TResponseInputItem | list[TResponseInputItem] | None:

@@ -1,4 +1,5 @@
-"""What the model reads of a thread: widgets as short text, attachments as a note."""
+"""What the model reads of a thread: widgets as short text, attachments as a note, widget actions
+as notes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 from chatkit.types import (
     FileAttachment,
+    HiddenContextItem,
     InferenceOptions,
     UserMessageItem,
     UserMessageTagContent,
@@ -90,3 +92,34 @@ async def test_plain_user_messages_are_sent_as_text() -> None:
     assert any("a line" in str(item["content"]) for item in quoted) and isinstance(
         quoted[-1]["content"], list
     )
+
+
+async def test_a_widget_replaced_in_place_gets_a_new_summary() -> None:
+    """Summaries are kept per widget object, so an action's new rendering (same item id) is read anew."""
+    converter = HistoryConverter()
+    card = render_tool_result("x", "get_thing", {"name": "Before", "size": 1})
+    again = render_tool_result("x", "get_thing", {"name": "After", "size": 2})
+    assert card is not None and again is not None
+    first = WidgetItem(id="w1", thread_id="t1", created_at=datetime.now(), widget=card)
+    assert "Before" in str((await converter.widget_to_input(first))["content"])
+    replaced = first.model_copy(update={"widget": again})
+    assert "After" in str((await converter.widget_to_input(replaced))["content"])
+
+
+async def test_hidden_notes_reach_the_model_as_lines() -> None:
+    """Widget actions' notes become one line each; other hidden text is passed as it is; hidden
+    content that is neither is left out."""
+    converter = HistoryConverter()
+
+    def hidden(content: object) -> HiddenContextItem:
+        return HiddenContextItem(id="msg_h", thread_id="t1", created_at=datetime.now(), content=content)
+
+    notes = await converter.hidden_context_to_input(hidden({"widget_actions": ["did a", "did b"]}))
+    assert notes == {
+        "type": "message",
+        "role": "user",
+        "content": "[Done from widgets, not typed by the user:\n- did a\n- did b]",
+    }
+    plain = await converter.hidden_context_to_input(hidden("the user prefers mornings"))
+    assert plain is not None and plain["content"] == "[Hidden context: the user prefers mornings]"
+    assert await converter.hidden_context_to_input(hidden({"other": 1})) is None

@@ -24,6 +24,7 @@ from chatkit.types import (
 )
 from fastapi import FastAPI
 
+from backend.actions import widget_notes
 from backend.agent.history import HistoryConverter
 from backend.app import create_app
 from backend.context import RequestContext
@@ -336,17 +337,28 @@ async def test_add_to_my_tasks_crosses_servers(alice: User, mode: str) -> None:
 
 async def test_actions_leave_a_note_for_the_model(alice: User, app: FastAPI) -> None:
     """Each action records what it did as hidden context (not shown, not listed), which the history
-    gives the model on the next turn."""
+    gives the model on the next turn. Clicks in a row share one item; after a message, a new one."""
     thread_id, card = await alice.widget("add task buy milk")
     task_id = task_id_of(card)
-    await alice.act("sync", thread_id, card, "tasks.complete", {"task_id": task_id})
+    done, _ = await alice.act("sync", thread_id, card, "tasks.complete", {"task_id": task_id})
+    assert done is not None
+    await alice.act("stream", thread_id, done, "tasks.reopen", {"task_id": task_id})
     assert all(entry["type"] != "hidden_context_item" for entry in await alice.items(thread_id))
     store: SqlStore = app.state.store
+
+    async def notes() -> list[list[str] | None]:
+        stored = (await store.load_thread_items(thread_id, None, 50, "asc", alice.context)).data
+        return [widget_notes(item) for item in stored if isinstance(item, HiddenContextItem)]
+
+    completed = f"From a widget, the user marked the task “buy milk” ({task_id}) as completed."
+    reopened = f"From a widget, the user reopened the task “buy milk” ({task_id}): it is pending again."
+    assert await notes() == [[completed, reopened]]
     stored = (await store.load_thread_items(thread_id, None, 50, "asc", alice.context)).data
-    notes = [item.content for item in stored if isinstance(item, HiddenContextItem)]
-    assert notes == [f"From a widget, the user marked the task “buy milk” ({task_id}) as completed."]
-    model_input = json.dumps(await HistoryConverter().to_agent_input(stored))
-    assert f"the user marked the task \\u201cbuy milk\\u201d ({task_id}) as completed" in model_input
+    model_input = json.dumps(await HistoryConverter().to_agent_input(stored), ensure_ascii=False)
+    assert f"[Done from widgets, not typed by the user:\\n- {completed}\\n- {reopened}]" in model_input
+    await alice.say("thanks", thread_id)
+    await alice.act("sync", thread_id, done, "tasks.complete", {"task_id": task_id})
+    assert await notes() == [[completed, reopened], [completed]]
 
 
 async def test_a_stale_widget_shows_the_tools_error(alice: User) -> None:
