@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Node = Mapping[str, Any]
+from .render import Node, child_nodes, string_at
+
 FIELD_TYPES = {"Input", "Textarea", "Select", "DatePicker", "Checkbox", "RadioGroup"}
 ICON_WORDS = {
     "empty-circle": "Complete", "check-circle-filled": "Reopen", "write": "Edit",
@@ -49,24 +50,11 @@ class Choice:
         return f"{self.words} · {self.about}" if self.about and self.about != self.words else self.words
 
 
-def _text(node: Node, key: str) -> str:
-    value = node.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _children(node: Node) -> Iterator[Node]:
-    children = node.get("children")
-    if isinstance(children, list):
-        yield from (child for child in children if isinstance(child, Mapping))
-    elif isinstance(children, Mapping):
-        yield children
-
-
 def _first_text(node: Node) -> str:
     """The first Title or Text of a subtree: what a row or card is about."""
-    if node.get("type") in {"Title", "Text"} and _text(node, "value").strip():
-        return " ".join(_text(node, "value").split())
-    for child in _children(node):
+    if node.get("type") in {"Title", "Text"} and string_at(node, "value").strip():
+        return " ".join(string_at(node, "value").split())
+    for child in child_nodes(node):
         if found := _first_text(child):
             return found
     return ""
@@ -75,7 +63,7 @@ def _first_text(node: Node) -> str:
 def _fields(node: Node, labels: dict[str, str]) -> Iterator[FormField]:
     kind = str(node.get("type"))
     if kind == "Label" and isinstance(node.get("fieldName"), str):
-        labels[node["fieldName"]] = _text(node, "value")
+        labels[node["fieldName"]] = string_at(node, "value")
     if kind in FIELD_TYPES and isinstance(node.get("name"), str):
         name = node["name"]
         listed = node.get("options")
@@ -84,7 +72,7 @@ def _fields(node: Node, labels: dict[str, str]) -> Iterator[FormField]:
         yield FormField(
             name=name,
             kind=kind,
-            label=labels.get(name) or _text(node, "label") or _text(node, "placeholder") or name,
+            label=labels.get(name) or string_at(node, "label") or string_at(node, "placeholder") or name,
             default=default,
             options=tuple(str(option.get("value")) for option in options if isinstance(option, Mapping)),
             required=bool(node.get("required")),
@@ -93,7 +81,7 @@ def _fields(node: Node, labels: dict[str, str]) -> Iterator[FormField]:
     if isinstance(editable, Mapping) and isinstance(editable.get("name"), str):
         name = editable["name"]
         yield FormField(name=name, kind="Input", label=labels.get(name) or name, default=node.get("value"))
-    for child in _children(node):
+    for child in child_nodes(node):
         yield from _fields(child, labels)
 
 
@@ -103,7 +91,11 @@ def _server_action(value: Any) -> dict[str, Any] | None:
 
 
 def _button_label(node: Node) -> str:
-    return _text(node, "label") or ICON_WORDS.get(_text(node, "iconStart"), "") or _text(node, "iconStart")
+    return (
+        string_at(node, "label")
+        or ICON_WORDS.get(string_at(node, "iconStart"), "")
+        or string_at(node, "iconStart")
+    )
 
 
 def widget_choices(item: Node) -> list[Choice]:
@@ -143,14 +135,14 @@ def widget_choices(item: Node) -> list[Choice]:
             config = _server_action(node.get(key))
             if config is not None:
                 add(config, _button_label(node) if kind == "Button" else "Open", about, form, False)
-        for child in _children(node):
+        for child in child_nodes(node):
             visit(child, about, form, submit)
         for key in ("confirm", "cancel"):  # a card's footer buttons come after its content
             holder = node.get(key)
             config = _server_action(holder.get("action")) if isinstance(holder, Mapping) else None
             if config is not None and isinstance(holder, Mapping):
                 asks = bool(node.get("asForm")) and key == "confirm"
-                add(config, _text(holder, "label"), about, form, asks)
+                add(config, string_at(holder, "label"), about, form, asks)
 
     visit(widget, "", [], None)
     return found

@@ -47,20 +47,24 @@ def color_style(color: object) -> str:
     return base if base in PRIMITIVES else ""
 
 
-def _text(node: Node, key: str = "value") -> str:
+def string_at(node: Node, key: str = "value") -> str:
+    """`node[key]` when it is a string, else ''."""
     value = node.get(key)
     return value if isinstance(value, str) else ""
 
 
-def _children(node: Node) -> Iterator[Node]:
+def child_nodes(node: Node) -> Iterator[Node]:
+    """A component's children: a list of them, or one."""
     children = node.get("children")
     if isinstance(children, list):
         yield from (child for child in children if isinstance(child, Mapping))
+    elif isinstance(children, Mapping):
+        yield children
 
 
 def _status(node: Node) -> Text | None:
     """The status header of a Card or ListView (as Text: a plain string would be read as markup)."""
-    text = _text(mapping(node.get("status")), "text")
+    text = string_at(mapping(node.get("status")), "text")
     return Text(text) if text else None
 
 
@@ -70,17 +74,17 @@ def _styled_text(node: Node, *extra: str) -> Text:
         styles.append("strike")
     if node.get("italic"):
         styles.append("italic")
-    return Text(_text(node), style=" ".join(style for style in styles if style))
+    return Text(string_at(node), style=" ".join(style for style in styles if style))
 
 
 def _badge(node: Node) -> Text:
     color = color_style(node.get("color")).replace("dim", "white") or "white"
     style = f"bold {color}" if node.get("variant") == "outline" else f"{color} reverse"
-    return Text(f" {_text(node, 'label')} ", style=style)
+    return Text(f" {string_at(node, 'label')} ", style=style)
 
 
 def _button(node: Node) -> Text:
-    label = _text(node, "label") or ICONS.get(str(node.get("iconStart")), "") or "button"
+    label = string_at(node, "label") or ICONS.get(str(node.get("iconStart")), "") or "button"
     return Text(f"[{label}]", style=f"bold {color_style(node.get('color'))}".strip())
 
 
@@ -90,7 +94,7 @@ def _icon(node: Node) -> Text | None:
 
 
 def _image(node: Node) -> Text:
-    return Text(f"[image: {_text(node, 'alt') or _text(node, 'src')}]", style="dim")
+    return Text(f"[image: {string_at(node, 'alt') or string_at(node, 'src')}]", style="dim")
 
 
 def _control(node: Node) -> Text:
@@ -98,12 +102,12 @@ def _control(node: Node) -> Text:
     value they start with."""
     default = node.get("defaultValue")
     # A placeholder says what an empty control means ("No due date"): with a value, name the field.
-    empty_name = _text(node, "placeholder") if not default else ""
-    label = _text(node, "label") or empty_name or _text(node, "name") or str(node.get("type"))
+    empty_name = string_at(node, "placeholder") if not default else ""
+    label = string_at(node, "label") or empty_name or string_at(node, "name") or str(node.get("type"))
     options = node.get("options")
     if isinstance(options, list):
         labels = [
-            f"*{_text(option, 'label')}" if option.get("value") == default else _text(option, "label")
+            f"*{string_at(option, 'label')}" if option.get("value") == default else string_at(option, "label")
             for option in options
             if isinstance(option, Mapping)
         ]
@@ -115,18 +119,18 @@ def _control(node: Node) -> Text:
 
 
 def _checkbox(node: Node) -> Text:
-    return Text(f"{'☑' if node.get('defaultChecked') else '☐'} {_text(node, 'label')}".rstrip())
+    return Text(f"{'☑' if node.get('defaultChecked') else '☐'} {string_at(node, 'label')}".rstrip())
 
 
 def _column(node: Node) -> RenderableType | None:
-    parts = [part for part in map(render_component, _children(node)) if part is not None]
+    parts = [part for part in map(render_component, child_nodes(node)) if part is not None]
     return Group(*parts) if parts else None
 
 
 def _row(node: Node) -> RenderableType | None:
     grid = Table.grid(padding=(0, 1))
     cells: list[RenderableType] = []
-    for child in _children(node):
+    for child in child_nodes(node):
         if child.get("type") == "Spacer":
             grid.add_column(ratio=1)
             grid.expand = True
@@ -168,7 +172,7 @@ def _card(node: Node) -> RenderableType:
 
 
 def _list_view(node: Node) -> RenderableType:
-    items = list(_children(node))
+    items = list(child_nodes(node))
     limit = node.get("limit")
     shown = items[:limit] if isinstance(limit, int) and limit > 0 else items
     table = Table(
@@ -191,7 +195,7 @@ def _list_view(node: Node) -> RenderableType:
 def text_of(node: Node) -> str:
     """Every piece of text in a component tree, in order: what an unknown component degrades to."""
     parts = [node[key] for key in TEXT_FIELDS if isinstance(node.get(key), str) and node[key].strip()]
-    parts += [text for child in _children(node) if (text := text_of(child))]
+    parts += [text for child in child_nodes(node) if (text := text_of(child))]
     return " ".join(parts)
 
 
@@ -218,7 +222,7 @@ RENDERERS: dict[str, Callable[[Node], RenderableType | None]] = {
     "Label": _styled_text,
     "Title": lambda node: _styled_text(node, "bold"),
     "Caption": lambda node: _styled_text(node, "dim"),
-    "Markdown": lambda node: Markdown(_text(node)),
+    "Markdown": lambda node: Markdown(string_at(node)),
     "Badge": _badge,
     "Button": _button,
     "Icon": _icon,
@@ -251,12 +255,12 @@ def item_text(item: Node) -> str:
     if isinstance(content, str):
         return content
     parts = content if isinstance(content, list) else []
-    return "".join(_text(part, "text") for part in parts if isinstance(part, Mapping))
+    return "".join(string_at(part, "text") for part in parts if isinstance(part, Mapping))
 
 
 def _workflow(item: Node) -> RenderableType:
     workflow = mapping(item.get("workflow"))
-    title = _text(mapping(workflow.get("summary")), "title") or "Workflow"
+    title = string_at(mapping(workflow.get("summary")), "title") or "Workflow"
     tasks = workflow.get("tasks")
     tasks = tasks if isinstance(tasks, list) else []
     lines = [Text(f"▸ {title}", style="dim bold")]
@@ -266,7 +270,7 @@ def _workflow(item: Node) -> RenderableType:
 
 def task_title(task: Node) -> str:
     """What a workflow task is about: its title, else its content, else its kind."""
-    return _text(task, "title") or _text(task, "content") or str(task.get("type", "task"))
+    return string_at(task, "title") or string_at(task, "content") or str(task.get("type", "task"))
 
 
 def render_item(item: Node) -> RenderableType | None:
@@ -283,9 +287,9 @@ def render_item(item: Node) -> RenderableType | None:
     if kind == "task" and isinstance(item.get("task"), Mapping):
         return Text(f"▸ {task_title(item['task'])}", style="dim")
     if kind == "client_tool_call":
-        return Text(f"[client tool call: {_text(item, 'name')}]", style="dim")
+        return Text(f"[client tool call: {string_at(item, 'name')}]", style="dim")
     if kind == "generated_image" and isinstance(item.get("image"), Mapping):
-        return Text(f"[image: {_text(item['image'], 'url')}]", style="dim")
+        return Text(f"[image: {string_at(item['image'], 'url')}]", style="dim")
     if kind in {"end_of_turn", "hidden_context_item", "sdk_hidden_context"}:
         return None
     text = text_of(item)

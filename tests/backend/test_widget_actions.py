@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,15 @@ async def started(directory: Path, **options: Any) -> AsyncIterator[FastAPI]:
             yield application
 
 
+@asynccontextmanager
+async def user_of_own_app(directory: Path, **options: Any) -> AsyncIterator[User]:
+    """A user of an app of its own (options as for `started`)."""
+    async for application in started(directory, **options):
+        transport = httpx2.ASGITransport(app=application)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
+            yield User(client)
+
+
 @pytest.fixture(scope="module")
 async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
     """One app for the module; each test acts as a user of its own."""
@@ -107,6 +117,14 @@ class User:
         ]
         assert len(widgets) == 1, [event.type for event in events]
         return thread_id, widgets[0]
+
+    async def listed(self, *titles: str) -> tuple[str, WidgetItem, dict[str, str]]:
+        """Add these tasks, then list them: the thread, the list widget, and title -> task id."""
+        for title in titles:
+            await self.say(f"add task {title}")
+        thread_id, listing = await self.widget("list tasks")
+        ids = {title: task_id for task_id, (title, *_) in (await self.tasks()).items()}
+        return thread_id, listing, ids
 
     def request(
         self, mode: str, thread_id: str, item_id: str | None, kind: str, payload: Any
@@ -218,10 +236,7 @@ async def test_complete_and_reopen_from_a_card(alice: User, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_complete_from_a_list_changes_that_row(alice: User, mode: str) -> None:
-    await alice.say("add task buy milk")
-    await alice.say("add task call mom")
-    thread_id, listing = await alice.widget("list tasks")
-    ids = {title: task_id for task_id, (title, *_) in (await alice.tasks()).items()}
+    thread_id, listing, ids = await alice.listed("buy milk", "call mom")
     done, _ = await alice.act(mode, thread_id, listing, "tasks.complete", {"task_id": ids["call mom"]})
     assert done is not None and done.id == listing.id
     rows = {row["key"]: row for row in done.widget.model_dump(exclude_none=True)["children"]}
@@ -266,10 +281,7 @@ async def test_cancel_closes_the_form_without_a_change(alice: User, mode: str) -
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_delete_asks_first_then_deletes_from_a_list(alice: User, mode: str) -> None:
-    await alice.say("add task buy milk")
-    await alice.say("add task call mom")
-    thread_id, listing = await alice.widget("list tasks")
-    ids = {title: task_id for task_id, (title, *_) in (await alice.tasks()).items()}
+    thread_id, listing, ids = await alice.listed("buy milk", "call mom")
     asked, _ = await alice.act(mode, thread_id, listing, "tasks.confirm_delete", {"task_id": ids["buy milk"]})
     assert asked is not None and "Delete “buy milk”?" in raw(asked)
     kept, _ = await alice.act(mode, thread_id, asked, "tasks.cancel", {"task_id": ids["buy milk"]})
@@ -377,10 +389,8 @@ async def test_a_stale_widget_shows_the_tools_error(alice: User) -> None:
 
 async def test_two_actions_at_once_on_one_list_both_show(alice: User) -> None:
     """Two rows completed at the same moment: the stored list ends with both done."""
-    await alice.say("add task buy milk")
-    await alice.say("add task call mom")
-    thread_id, listing = await alice.widget("list tasks")
-    ids = list(await alice.tasks())
+    thread_id, listing, titled = await alice.listed("buy milk", "call mom")
+    ids = list(titled.values())
     await asyncio.gather(
         *(alice.act("sync", thread_id, listing, "tasks.complete", {"task_id": task_id}) for task_id in ids)
     )
@@ -532,25 +542,20 @@ async def test_a_widget_naming_someone_elses_task_cannot_touch_it(
     assert (await bob.tasks())[bobs_task][1] == "pending"
 
 
-async def test_a_tool_left_out_by_the_config_is_refused(tmp_path: Path, http: httpx2.AsyncClient) -> None:
+async def test_a_tool_left_out_by_the_config_is_refused(tmp_path: Path) -> None:
     """`deny_tools` hides delete_task from the model and from widget actions alike."""
     config = json.loads(CONFIG.read_text())
     config["mcpServers"]["tasks"]["deny_tools"] = ["delete_task"]
     (tmp_path / "mcp.json").write_text(json.dumps(config))
-    async for application in started(tmp_path, config=tmp_path / "mcp.json"):
-        transport = httpx2.ASGITransport(app=application)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
-            user = User(client)
-            thread_id, card = await user.widget("add task buy milk")
-            task_id = task_id_of(card)
-            asked, _ = await user.act("sync", thread_id, card, "tasks.confirm_delete", {"task_id": task_id})
-            assert asked is not None
-            for mode in MODES:
-                code, error = await user.refused(
-                    mode, thread_id, card.id, "tasks.delete", {"task_id": task_id}
-                )
-                assert (code, error["message"]) == (400, "The tasks tool server does not offer delete_task.")
-            assert task_id in await user.tasks()
+    async with user_of_own_app(tmp_path, config=tmp_path / "mcp.json") as user:
+        thread_id, card = await user.widget("add task buy milk")
+        task_id = task_id_of(card)
+        asked, _ = await user.act("sync", thread_id, card, "tasks.confirm_delete", {"task_id": task_id})
+        assert asked is not None
+        for mode in MODES:
+            code, error = await user.refused(mode, thread_id, card.id, "tasks.delete", {"task_id": task_id})
+            assert (code, error["message"]) == (400, "The tasks tool server does not offer delete_task.")
+        assert task_id in await user.tasks()
 
 
 # -- the SDK's own action path, on both databases -------------------------------------------------
@@ -559,16 +564,13 @@ async def test_a_tool_left_out_by_the_config_is_refused(tmp_path: Path, http: ht
 async def test_the_sdk_hands_actions_the_stored_widget(tmp_path: Path, database_url: str) -> None:
     """Through `ChatKitServer.process` (the SDK loads the sender from the Store and passes it to
     `action()` / `sync_action()`): a streamed and a sync action on SQLite and Postgres, persisted."""
-    async for application in started(tmp_path, database_url=database_url):
-        transport = httpx2.ASGITransport(app=application)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
-            user = User(client)
-            thread_id, card = await user.widget("add task buy milk")
-            task_id = task_id_of(card)
-            done, _ = await user.act("stream", thread_id, card, "tasks.complete", {"task_id": task_id})
-            assert done is not None and (await user.stored(thread_id, card.id)).widget == done.widget
-            again, _ = await user.act("sync", thread_id, done, "tasks.reopen", {"task_id": task_id})
-            assert again is not None and (await user.stored(thread_id, card.id)).widget == again.widget
-            stored = await user.stored(thread_id, card.id)
-            assert stored.created_at.tzinfo is not None  # UTC on the wire
-            assert stored.created_at == card.created_at  # the widget keeps its place in the thread
+    async with user_of_own_app(tmp_path, database_url=database_url) as user:
+        thread_id, card = await user.widget("add task buy milk")
+        task_id = task_id_of(card)
+        done, _ = await user.act("stream", thread_id, card, "tasks.complete", {"task_id": task_id})
+        assert done is not None and (await user.stored(thread_id, card.id)).widget == done.widget
+        again, _ = await user.act("sync", thread_id, done, "tasks.reopen", {"task_id": task_id})
+        assert again is not None and (await user.stored(thread_id, card.id)).widget == again.widget
+        stored = await user.stored(thread_id, card.id)
+        assert stored.created_at.tzinfo is not None  # UTC on the wire
+        assert stored.created_at == card.created_at  # the widget keeps its place in the thread
