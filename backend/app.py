@@ -26,6 +26,7 @@ from backend.actions import WidgetActions
 from backend.agent.assistant import create_assistant
 from backend.agent.models import close_model, create_model
 from backend.agent.tool_events import ToolEvents
+from backend.approvals import ApprovalDesk
 from backend.attachment_links import AttachmentLinks, LinkError, Purpose
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
@@ -175,6 +176,9 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             hub=hub,
             events=events,
             actions=WidgetActions(store, hub, events.identity_meta),
+            approvals=ApprovalDesk(
+                store, hub, events.identity_meta, ttl_seconds=settings.approval_ttl_seconds
+            ),
         )
         try:
             yield

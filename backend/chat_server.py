@@ -10,7 +10,17 @@ from typing import Any
 
 import anyio
 import openai
-from agents import Agent, MultiProvider, RunConfig, Runner, Tool
+from agents import (
+    Agent,
+    MultiProvider,
+    RunConfig,
+    RunContextWrapper,
+    Runner,
+    RunResultStreaming,
+    RunState,
+    Tool,
+)
+from agents.items import ToolCallOutputItem
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -19,6 +29,7 @@ from chatkit.types import (
     AttachmentsDeleteReq,
     ChatKitReq,
     FeedbackKind,
+    ProgressUpdateEvent,
     SyncCustomActionResponse,
     ThreadItem,
     ThreadItemDoneEvent,
@@ -32,11 +43,12 @@ from chatkit.types import (
 )
 from pydantic import BaseModel
 
-from backend.actions import WidgetActions
+from backend.actions import Prepared, WidgetActions
 from backend.agent import identity_memo
 from backend.agent.history import HistoryConverter
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
+from backend.approvals import ApprovalDesk, Resume, rejection_message
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub
 from backend.request_checks import RequestRejected
@@ -82,6 +94,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         hub: McpHub | None = None,
         events: ToolEvents | None = None,
         actions: WidgetActions | None = None,
+        approvals: ApprovalDesk | None = None,
     ) -> None:
         super().__init__(store=store, attachment_store=store)
         self.sql_store = store
@@ -90,6 +103,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         self.hub = hub
         self.events = events
         self.actions = actions
+        self.approvals = approvals
         self.converter = HistoryConverter()
         self.model_provider = MultiProvider()  # unused by our Model instances, but a run needs one
         self._tooled: tuple[tuple[int, ...], Agent[Any]] | None = None
@@ -119,14 +133,13 @@ class ChatServer(ChatKitServer[RequestContext]):
         """Run the agent on the newest items of the thread and stream its answer."""
         if thread.title is None and input_user_message is not None:
             thread.title = title_from(input_user_message)  # the SDK sends it as thread.updated
+        if self.approvals is not None and input_user_message is not None:
+            for settled in await self.approvals.expire(thread, context):  # the thread moved on
+                yield ThreadItemReplacedEvent(item=settled)
         page = await self.store.load_thread_items(thread.id, None, self.history_items, "desc", context)
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-        tools = await self.hub.function_tools(self.agent) if self.hub else []
-        # A run of its own per turn: the SDK checks every run that shares an Agent object against
-        # the others on each step (a cost that grows with concurrent turns), and a shallow copy
-        # (~2 µs, unlike clone()) keeps them apart. The shared provider saves building one per run.
-        agent = copy.copy(self._with_tools(tools))
+        agent, tools = await self._turn_agent()
         result = Runner.run_streamed(
             agent,
             await self.converter.to_agent_input(history),
@@ -134,6 +147,26 @@ class ChatServer(ChatKitServer[RequestContext]):
             hooks=self.events if tools else None,
             run_config=RunConfig(model_provider=self.model_provider),
         )
+        async for event in self._stream(thread, agent_context, result, context):
+            yield event
+
+    async def _turn_agent(self) -> tuple[Agent[Any], list[Tool]]:
+        """The agent for one run, with the servers' tools.
+
+        A run of its own per turn: the SDK checks every run that shares an Agent object against
+        the others on each step (a cost that grows with concurrent turns), and a shallow copy
+        (~2 µs, unlike clone()) keeps them apart. The shared provider saves building one per run."""
+        tools = await self.hub.function_tools(self.agent) if self.hub else []
+        return copy.copy(self._with_tools(tools)), tools
+
+    async def _stream(
+        self,
+        thread: ThreadMetadata,
+        agent_context: AgentContext[Any],
+        result: RunResultStreaming,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A run's events as ChatKit events; a run that stopped for approvals ends with them."""
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
         try:
             async for event in stream_agent_response(agent_context, result):
@@ -141,6 +174,65 @@ class ChatServer(ChatKitServer[RequestContext]):
         except REFUSALS as exc:  # retrying cannot help: say so (other errors end with a retry offer)
             logger.warning("The model provider refused the request: %s", exc)
             raise CustomStreamError(PROVIDER_REFUSED, allow_retry=False) from None
+        if result.interruptions and self.approvals is not None:
+            yield ProgressUpdateEvent(icon="lucide:shield-alert", text="Waiting for your approval")
+            for confirmation in await self.approvals.pause(thread, result, context):
+                yield ThreadItemDoneEvent(item=confirmation)
+
+    async def _decide(
+        self, thread: ThreadMetadata, prepared: Prepared, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Approve or reject a paused call: its confirmation settled, and the run resumed when it
+        waited for nothing else."""
+        assert self.approvals is not None and prepared.spec.decide is not None
+        approval_id = str(prepared.payload.get("approval_id"))
+        decided = await self.approvals.decide(thread, approval_id, prepared.spec.decide, context)
+        if decided.widget is not None:
+            yield ThreadItemReplacedEvent(item=decided.widget)
+        if decided.resume is not None:
+            async for event in self._resume(thread, decided.resume, context):
+                yield event
+
+    async def _resume(
+        self, thread: ThreadMetadata, resume: Resume, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Go on with a paused run from its stored state: approved calls run (with this user's
+        identity), rejected ones are refused and the model is told; then the approved
+        confirmations say what happened."""
+        assert self.approvals is not None
+        agent, tools = await self._turn_agent()
+        agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+        state = await RunState.from_json(
+            agent, resume.state, context_override=RunContextWrapper(context=agent_context)
+        )
+        for interruption in state.get_interruptions():
+            if resume.approved(interruption.call_id):
+                state.approve(interruption)
+            else:
+                state.reject(
+                    interruption, rejection_message=rejection_message(interruption.name or "the tool")
+                )
+        result = Runner.run_streamed(
+            agent,
+            state,
+            hooks=self.events if tools else None,
+            run_config=RunConfig(model_provider=self.model_provider),
+        )
+        async for event in self._stream(thread, agent_context, result, context):
+            yield event
+        outputs = {
+            str(item.raw_item.get("call_id") if isinstance(item.raw_item, dict) else ""): str(item.output)
+            for item in result.new_items
+            if isinstance(item, ToolCallOutputItem)
+        }
+        for approval in resume.approvals:
+            if approval.status != "approved":
+                continue
+            said = outputs.get(approval.call_id, "").strip().splitlines()
+            note = f"Approved: {said[0]}" if said else "Approved."
+            settled = await self.approvals.settled(approval, "approved", note, context)
+            if settled is not None:
+                yield ThreadItemReplacedEvent(item=settled)
 
     def _with_tools(self, tools: list[Tool]) -> Agent[Any]:
         """The agent with the servers' tools; cloned only when the tools change (a clone costs ~1 ms)."""
@@ -162,7 +254,12 @@ class ChatServer(ChatKitServer[RequestContext]):
         if self.actions is None or sender is None:
             raise CustomStreamError("This widget action cannot run here.", allow_retry=False)
         try:
-            done = await self.actions.run(thread, action, sender, context)
+            prepared = await self.actions.prepared(thread, action, sender, context)
+            if prepared.spec.decide is not None and self.approvals is not None:
+                async for event in self._decide(thread, prepared, context):
+                    yield event
+                return
+            done = await self.actions.execute(thread, prepared, context)
         except RequestRejected as exc:  # checked before streaming; here only if the widget changed since
             raise CustomStreamError(exc.message, allow_retry=False) from None
         if done.sender is not None:
@@ -181,7 +278,17 @@ class ChatServer(ChatKitServer[RequestContext]):
         does not save what `sync_action` returns)."""
         if self.actions is None or sender is None:
             raise RequestRejected(400, "invalid_action", "This widget action cannot run here.")
-        done = await self.actions.run(thread, action, sender, context)
+        prepared = await self.actions.prepared(thread, action, sender, context)
+        if prepared.spec.decide is not None and self.approvals is not None:
+            # The resumed run cannot stream here: it runs to its end, saved as a stream would be,
+            # and the answer is the settled confirmation (the reply shows when the thread reloads).
+            replaced = sender
+            stream = self._decide(thread, prepared, context)
+            async for event in self._process_events(thread, context, lambda: stream):
+                if isinstance(event, ThreadItemReplacedEvent) and event.item.id == sender.id:
+                    replaced = event.item  # type: ignore[assignment]
+            return SyncCustomActionResponse(updated_item=replaced)
+        done = await self.actions.execute(thread, prepared, context)
         if done.sender is not None:
             await self.sql_store.save_item(thread.id, done.sender, context)
         for item in done.added:

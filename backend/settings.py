@@ -32,6 +32,9 @@ class BackendSettings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_BASE_URL")
     history_items: int = Field(default=30, ge=1, le=500, validation_alias="HISTORY_ITEMS")
+    approval_ttl_seconds: int = Field(
+        default=3600, ge=1, le=30 * 24 * 3600, validation_alias="APPROVAL_TTL_SECONDS"
+    )
     llm_provider: Literal["offline", "openai", "gemini", "openai-compatible"] | None = Field(
         default=None, validation_alias="LLM_PROVIDER"
     )

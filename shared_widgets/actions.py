@@ -60,11 +60,16 @@ class ActionSpec(BaseModel):
     note: str | Literal[False] | None = None
     """What the model is told afterwards (a hidden context item): a Jinja template over `payload`,
     `record`, `result` (structured) and `text` (the tool's text); null: a generic sentence; false: nothing."""
+    decide: Literal["approve", "reject"] | None = None
+    """The action decides a tool call that waits for the user's approval (its `approval_id`), and
+    the paused run goes on: no tool of the table's is called."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ActionSpec:
         if (self.server is None) != (self.tool is None):
             raise ValueError("give both `server` and `tool`, or neither")
+        if self.decide is not None and (self.tool is not None or "approval_id" not in self.payload):
+            raise ValueError("`decide` takes an `approval_id` payload key, and no tool")
         if self.tool is None and (self.arguments or self.inherit or self.show == "add" or self.remove):
             raise ValueError("`arguments`, `inherit`, `remove` and `show: add` need a tool")
         if self.record is not None and self.record not in self.payload:

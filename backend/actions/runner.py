@@ -142,7 +142,7 @@ class WidgetActions:
         # Store holds): a request must be one of those controls, ids and all.
         control = matching_action(state.offers, action.type, payload)
         if control is None:
-            raise _refused("This widget does not offer that action with that payload.")
+            raise _refused(await self._not_offered(spec, payload, context))
         unexpected = sorted(set(payload) - set(spec.payload) - control.fields)
         if unexpected:
             raise _refused(f"Unexpected payload keys for {action.type}: {', '.join(unexpected)}.")
@@ -158,6 +158,15 @@ class WidgetActions:
             call = SourceCall(server=spec.server, tool=spec.tool, arguments=arguments)
         return Prepared(action.type, spec, kept, sender, state, version, call)
 
+    async def _not_offered(self, spec: ActionSpec, payload: dict[str, Any], context: RequestContext) -> str:
+        """Why a widget does not offer an action: for a decision on a settled request, what it was."""
+        approval_id = payload.get("approval_id")
+        if spec.decide is not None and isinstance(approval_id, str):
+            approval = await self.store.approvals.load(approval_id, context)
+            if approval is not None and approval.status != "pending":
+                return f"This request was {approval.status} already: a request is decided once."
+        return "This widget does not offer that action with that payload."
+
     def _schema(self, server: str, tool: str) -> dict[str, Any]:
         if self.hub is None or not self.hub.configured(server):
             raise _refused(f"This backend has no {server} tool server configured.")
@@ -172,14 +181,25 @@ class WidgetActions:
             raise _refused(f"The {server} tool server does not offer {tool}.")
         return schema
 
+    async def prepared(
+        self, thread: ThreadMetadata, action: Action[str, Any], sender: WidgetItem, context: RequestContext
+    ) -> Prepared:
+        """The action as `check` prepared it for this request, or prepared now."""
+        prepared = self._checked.pop((context.request_id, thread.id, sender.id), None)
+        if prepared is None or prepared.type != action.type or prepared.sender.widget is not sender.widget:
+            prepared = await self.prepare(thread.id, action, sender, context)
+        return prepared
+
     async def run(
         self, thread: ThreadMetadata, action: Action[str, Any], sender: WidgetItem, context: RequestContext
     ) -> Done:
         """Check, call the tool, save the widget's new state and say what changed (not yet streamed
         or saved as items: the caller does that)."""
-        prepared = self._checked.pop((context.request_id, thread.id, sender.id), None)
-        if prepared is None or prepared.type != action.type or prepared.sender.widget is not sender.widget:
-            prepared = await self.prepare(thread.id, action, sender, context)
+        return await self.execute(thread, await self.prepared(thread, action, sender, context), context)
+
+    async def execute(self, thread: ThreadMetadata, prepared: Prepared, context: RequestContext) -> Done:
+        """Run a prepared action (one that calls a tool, or only changes the widget's `ui`)."""
+        sender = prepared.sender
         result: CallToolResult | None = None
         failure: str | None = None
         if prepared.call is not None:

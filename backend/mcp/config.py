@@ -1,7 +1,8 @@
 """`mcp_servers.json`: the `mcpServers` shape MCP users know, plus a few keys of ours.
 
 Each entry has `command` (+ `args`, `env`, `cwd`) for stdio or `url` (+ `headers`) for streamable
-HTTP, and optionally `timeout_seconds`, `allow_tools`, `deny_tools` and `enabled`. Values in
+HTTP, and optionally `timeout_seconds`, `allow_tools`, `deny_tools`, `enabled` and
+`require_approval` (see `backend.mcp.approval_policy`). Values in
 `env`, `url` and `headers` may say `${VAR}` or `${VAR:-default}`: they are filled from the
 backend's own environment, so one set of variables configures the whole system.
 """
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from backend.mcp.approval_policy import ApprovalSetting
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -36,6 +39,7 @@ class McpServerConfig(BaseModel):
     allow_tools: list[str] | None = None
     deny_tools: list[str] = Field(default_factory=list)
     enabled: bool = True
+    require_approval: ApprovalSetting = "destructive"
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerConfig:

@@ -23,8 +23,10 @@ from agents.mcp import (
 )
 from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext, MCPUtil
 from mcp_types import CallToolResult
+from mcp_types import Tool as McpTool
 
-from backend.mcp.config import McpServerConfig
+from backend.mcp.approval_policy import sdk_policy, unknown_tools
+from backend.mcp.config import McpConfigError, McpServerConfig
 
 logger = logging.getLogger(__name__)
 RETRY_INTERVAL_SECONDS = 2.0
@@ -56,8 +58,8 @@ class McpHub:
         self._broken: set[str] = set()
         self._last_attempt: dict[str, float] = {}
         self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
-        # The input schema of every offered tool, per server, as last listed (kept while it is down).
-        self._schemas: dict[str, dict[str, dict[str, Any]]] = {}
+        # Every offered tool, per server, as last listed (kept while the server is down).
+        self._listed: dict[str, dict[str, McpTool]] = {}
         # One conversion at a time per server: the turns that arrive together on a cold cache
         # wait for it instead of each listing and converting the tools again.
         self._converting: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self._configs}
@@ -79,6 +81,7 @@ class McpHub:
             ),
             "tool_meta_resolver": self._meta_resolver,
             "custom_data_extractor": self._data_extractor,
+            "require_approval": sdk_policy(config.require_approval),
             "failure_error_function": self._failure_message(name),
         }
         if config.command is not None:
@@ -124,6 +127,14 @@ class McpHub:
             await self.function_tools(agent)
         except Exception as exc:  # a server that lists no tools now is retried on a turn
             logger.warning("MCP tools could not be listed at start: %r", exc)
+        for name, offered in self._listed.items():
+            unknown = unknown_tools(self._configs[name].require_approval, offered)
+            if unknown:
+                await self.close()
+                raise McpConfigError(
+                    f"MCP config, server {name!r}: require_approval names tools the server does not "
+                    f"offer: {', '.join(unknown)} (it offers {', '.join(sorted(offered)) or 'none'})"
+                )
 
     async def close(self) -> None:
         """Close every connection (stdio servers' processes end)."""
@@ -162,10 +173,8 @@ class McpHub:
                             server, False, RunContextWrapper(context=None), agent
                         )
                         offered = {tool.name for tool in converted}
-                        self._schemas[server.name] = {
-                            tool.name: tool.input_schema
-                            for tool in server.cached_tools or []
-                            if tool.name in offered
+                        self._listed[server.name] = {
+                            tool.name: tool for tool in server.cached_tools or [] if tool.name in offered
                         }
                         self._tools[server.name] = converted
             tools.extend(self._tools[server.name])
@@ -175,9 +184,18 @@ class McpHub:
         """Whether the config has a server of this name (enabled)."""
         return server in self._configs
 
+    def tools(self, server: str) -> list[McpTool]:
+        """The tools `server` offers (as last listed)."""
+        return list(self._listed.get(server, {}).values())
+
+    def tool(self, server: str, name: str) -> McpTool | None:
+        """One tool `server` offers (as last listed), or None."""
+        return self._listed.get(server, {}).get(name)
+
     def tool_schema(self, server: str, tool: str) -> dict[str, Any] | None:
         """The input schema of `tool` when `server` offers it (as last listed), else None."""
-        return self._schemas.get(server, {}).get(tool)
+        listed = self.tool(server, tool)
+        return listed.input_schema if listed is not None else None
 
     async def call_tool(
         self, server: str, tool: str, arguments: dict[str, Any], meta: dict[str, Any]

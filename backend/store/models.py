@@ -104,6 +104,44 @@ class ChatWidgetStateRow(SQLModel, table=True):
     data: str = Field(sa_type=Text)
 
 
+class ChatPausedRunRow(SQLModel, table=True):
+    """A run paused for the user's approval: the Agents SDK's serialized `RunState`, server side."""
+
+    __tablename__ = "chat_paused_runs"
+    __table_args__ = (Index("ix_chat_paused_runs_thread", "thread_id"),)
+
+    id: str = Field(max_length=255, primary_key=True)
+    owner: str = Field(max_length=200)
+    thread_id: str = Field(max_length=255, sa_column_args=[ForeignKey("chat_threads.id", ondelete="CASCADE")])
+    created_at: datetime = Field(sa_column=_timestamp())
+    state: str = Field(sa_type=Text)
+
+
+class ChatApprovalRow(SQLModel, table=True):
+    """One tool call of a paused run waiting for (or given) the user's decision; `status` moves
+    from `pending` to `approved`, `rejected` or `expired` once."""
+
+    __tablename__ = "chat_approvals"
+    __table_args__ = (
+        Index("ix_chat_approvals_thread_status", "thread_id", "status"),
+        Index("ix_chat_approvals_run", "run_id"),
+    )
+
+    id: str = Field(max_length=255, primary_key=True)
+    owner: str = Field(max_length=200)
+    thread_id: str = Field(max_length=255, sa_column_args=[ForeignKey("chat_threads.id", ondelete="CASCADE")])
+    run_id: str = Field(max_length=255)
+    item_id: str = Field(max_length=255)
+    call_id: str = Field(max_length=255)
+    server: str = Field(max_length=200)
+    tool: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_timestamp())
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
@@ -114,4 +152,6 @@ ATTACHMENTS = _table(ChatAttachmentRow)
 FILES = _table(ChatAttachmentFileRow)
 FEEDBACK = _table(ChatFeedbackRow)
 WIDGET_STATES = _table(ChatWidgetStateRow)
-TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK, WIDGET_STATES]
+PAUSED_RUNS = _table(ChatPausedRunRow)
+APPROVALS = _table(ChatApprovalRow)
+TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK, WIDGET_STATES, PAUSED_RUNS, APPROVALS]

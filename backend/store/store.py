@@ -34,6 +34,8 @@ from sqlmodel import SQLModel
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import is_sqlite, lock_schema
+from backend.store import approvals as approval_rows
+from backend.store.approvals import Approvals
 from backend.store.items import ItemDecoder
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
 from backend.store.widget_states import WidgetStates, delete_for_item, delete_for_thread
@@ -132,6 +134,7 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         self._single = engine if on_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self.links = links
         self.widget_states = WidgetStates(engine, self._single)
+        self.approvals = Approvals(engine, self._single)
         self._decoder = ItemDecoder()
         self.max_upload_bytes = max_upload_bytes
         insert = sqlite.insert if on_sqlite else postgresql.insert
@@ -236,11 +239,13 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         return _paged(threads, limit)
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
-        """Delete one of the caller's threads with its items, feedback, attachments and widget states."""
+        """Delete one of the caller's threads with its items, feedback, attachments, widget states,
+        paused runs and approvals."""
         owner = context.user_id
         mine = ATTACHMENTS.c.owner == owner
         async with self.engine.begin() as connection:
             await delete_for_thread(connection, thread_id, owner)
+            await approval_rows.delete_for_thread(connection, thread_id, owner)
             await connection.execute(
                 delete(FEEDBACK).where(FEEDBACK.c.thread_id == thread_id, FEEDBACK.c.owner == owner)
             )
