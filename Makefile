@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python -m bench.chatkit_bench
 	$(BIN)/python -m bench.agent_bench
 	$(BIN)/python -m bench.action_bench
+	$(BIN)/python -m bench.approval_bench
 	$(BIN)/python -m bench.turn_instructions
 
 clean:

@@ -48,7 +48,7 @@ from backend.agent import identity_memo
 from backend.agent.history import HistoryConverter
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
-from backend.approvals import ApprovalDesk, Resume, rejection_message
+from backend.approvals import ApprovalDesk, Resume, outcome_note, rejection_message
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub
 from backend.request_checks import RequestRejected
@@ -70,6 +70,17 @@ PROVIDER_REFUSED = (
     "attention; retrying will not help."
 )
 TITLE_CHARS = 60
+
+
+def output_text(output: Any) -> str:
+    """A tool call's output as text (the SDK gives a string, a text part, or a list of parts)."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, dict):
+        return str(output.get("text", ""))
+    if isinstance(output, list):
+        return "\n".join(output_text(part) for part in output)
+    return str(output)
 
 
 def title_from(message: UserMessageItem) -> str | None:
@@ -218,21 +229,35 @@ class ChatServer(ChatKitServer[RequestContext]):
             hooks=self.events if tools else None,
             run_config=RunConfig(model_provider=self.model_provider),
         )
-        async for event in self._stream(thread, agent_context, result, context):
-            yield event
-        outputs = {
-            str(item.raw_item.get("call_id") if isinstance(item.raw_item, dict) else ""): str(item.output)
-            for item in result.new_items
-            if isinstance(item, ToolCallOutputItem)
-        }
-        for approval in resume.approvals:
-            if approval.status != "approved":
-                continue
-            said = outputs.get(approval.call_id, "").strip().splitlines()
-            note = f"Approved: {said[0]}" if said else "Approved."
-            settled = await self.approvals.settled(approval, "approved", note, context)
-            if settled is not None:
-                yield ThreadItemReplacedEvent(item=settled)
+        finished = False
+        try:
+            async for event in self._stream(thread, agent_context, result, context):
+                yield event
+            finished = True
+        finally:  # every confirmation of the run settles, saying what happened (after a failure too)
+            outputs = {
+                str(item.raw_item.get("call_id") if isinstance(item.raw_item, dict) else ""): output_text(
+                    item.output
+                )
+                for item in result.new_items
+                if isinstance(item, ToolCallOutputItem)
+            }
+            with anyio.CancelScope(shield=True):
+                settled = [
+                    await self.approvals.settled(
+                        approval,
+                        approval.status,
+                        outcome_note(approval.status, outputs.get(approval.call_id, "")),
+                        context,
+                    )
+                    for approval in resume.approvals
+                ]
+                for item in settled if not finished else ():  # no event will carry them: save them
+                    if item is not None:
+                        await self.sql_store.save_item(thread.id, item, context)
+        for item in settled:
+            if item is not None:
+                yield ThreadItemReplacedEvent(item=item)
 
     def _with_tools(self, tools: list[Tool]) -> Agent[Any]:
         """The agent with the servers' tools; cloned only when the tools change (a clone costs ~1 ms)."""

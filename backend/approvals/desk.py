@@ -174,14 +174,12 @@ class ApprovalDesk:
                 await self.settled(current, current.status, already(current.status), context), None
             )
         claim = await self.store.approvals.claim_run(settled.run_id, context)
-        note = (
-            NOTES[status] if claim is not None else NOTES[status] + (WAITING if status == "approved" else "")
-        )
-        widget = await self.settled(settled, status, note, context)
-        if claim is None:
-            return Decided(widget, None)
+        if claim is None:  # the run waits for the other calls it asked about
+            note = NOTES[status] + (WAITING if status == "approved" else "")
+            return Decided(await self.settled(settled, status, note, context), None)
         state, decisions = claim
-        return Decided(widget, Resume(state=json.loads(state), approvals=decisions))
+        # The confirmations settle once the run went on, saying what happened (see `outcome_note`).
+        return Decided(None, Resume(state=json.loads(state), approvals=decisions))
 
     async def settled(
         self, approval: Approval, status: str, note: str, context: RequestContext
@@ -204,6 +202,15 @@ class ApprovalDesk:
         if not isinstance(item, WidgetItem):
             return None
         return item.model_copy(update={"widget": rendered.widget})
+
+
+def outcome_note(status: str, output: str) -> str:
+    """What a settled confirmation says once its run went on: an approved call's first line of
+    output ("Approved: Task deleted: ..."), else what was decided."""
+    said = output.strip().splitlines()
+    if status == "approved" and said:
+        return f"Approved: {said[0]}"
+    return NOTES.get(status, NOTES["expired"])
 
 
 def already(status: str) -> str:

@@ -192,3 +192,22 @@ def test_widget_actions_from_the_terminal(backend: Backend) -> None:
     listed = out[out.rindex("list tasks") :]
     assert "1 task(s) found" in listed
     assert "'buy oat milk' (completed, high priority, due 2026-12-24)" in listed
+
+
+def test_approving_a_deletion_from_the_terminal(backend: Backend) -> None:
+    """The confirmation a deletion asks for shows its choices; /do on Approve deletes, and the reply
+    streams in the terminal."""
+    token = user_token("cli-erin")
+    first = chat("add task water the plants", url=backend.chatkit_url, token=token)
+    thread_id = THREAD_LINE.search(first.stdout).group(1)
+    task_id = TASK_ID.search(first.stdout).group()
+    lines = [f"delete task {task_id}", "/do 2", "list tasks"]  # the question: [1] Reject [2] Approve
+    session = chat("--thread", thread_id, url=backend.chatkit_url, token=token, stdin="\n".join(lines) + "\n")
+    assert session.returncode == 0, session.stderr
+    out = session.stdout
+    asked = out[out.index(f"› delete task {task_id}") :]
+    assert "Delete task “water the plants”?" in asked and "[1] Reject  [2] Approve" in asked
+    approved = out[out.index("› /do 2") :]
+    assert f"Task deleted: {task_id} 'water the plants'" in approved
+    assert "Approved" in approved
+    assert "0 task(s) found" in out[out.rindex("list tasks") :]

@@ -96,6 +96,10 @@ def expected(name: str, data: dict[str, Any]) -> list[str]:
         return [part for row in rows for part in (row["title"], *row["captions"])] or [data["title"]]
     if name == "generic_card":
         return [data["title"], *[part for row in data["rows"] for part in (row["label"], row["value"])]]
+    if name == "approval":
+        fields = [part for field in data["fields"] for part in (field["label"], field["value"])]
+        buttons = ["Reject", "Approve"] if data["status"] == "pending" else []
+        return [data["question"], *fields, data["tool"], *buttons, data["note"]]
     raise AssertionError(f"no expectations for template {name}")
 
 

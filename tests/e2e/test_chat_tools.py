@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.settings import BackendSettings
+from shared_widgets import offered_actions
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
 from tests.conftest import SECRET
 from tests.e2e.conftest import Launcher, server_env
@@ -87,15 +88,36 @@ async def test_tasks_and_search_through_the_agent(http: httpx2.AsyncClient, app:
     assert "buy oat milk" in text
     _, _, text, widgets = await turn(alice, thread_id, "show completed tasks")
     assert "buy oat milk" in widgets[0].widget.model_dump_json()
-    _, _, text, _ = await turn(alice, thread_id, f"delete task {task_id}")
-    assert text.startswith("Task deleted:")
+    # Deleting asks first (delete_task is destructive): the turn ends with a confirmation.
+    events = await alice.stream(
+        "threads.add_user_message", thread_id=thread_id, input=user_input(f"delete task {task_id}")
+    )
+    confirmation = next(
+        e.item for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, WidgetItem)
+    )
+    assert not [
+        e for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, AssistantMessageItem)
+    ]
+    approve = next(
+        o for o in offered_actions(confirmation.widget.model_dump()) if o.type == "approval.approve"
+    )
+    action = {"type": approve.type, "payload": dict(approve.payload)}
+    events = await alice.stream(
+        "threads.custom_action", thread_id=thread_id, item_id=confirmation.id, action=action
+    )
+    replies = [
+        e.item
+        for e in events
+        if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, AssistantMessageItem)
+    ]
+    assert [reply.content[0].text.split(":")[0] for reply in replies] == ["Task deleted"]
 
     _, _, text, widgets = await turn(alice, thread_id, "search desk lamp")
     assert re.match(r"\d+ item\(s\) found", text)
     assert "Desk Lamp" in widgets[0].widget.model_dump_json()
 
     stored = (await alice.call("items.list", thread_id=thread_id, limit=100, order="asc"))["data"]
-    assert sum(item["type"] == "widget" for item in stored) == 7  # one per tool call
+    assert sum(item["type"] == "widget" for item in stored) == 8  # one per tool call, and the confirmation
     assert sum(item["type"] == "assistant_message" for item in stored) == 7
 
 

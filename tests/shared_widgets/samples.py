@@ -7,6 +7,7 @@ from typing import Any
 
 from mcp_servers.items.models import Category, CategoryList, Item, ItemSearchResult
 from mcp_servers.tasks.models import ChangeKind, Priority, Task, TaskChange, TaskList, TaskStatus
+from shared_widgets.approval import ApprovalField, ApprovalView
 from shared_widgets.generic import GenericBadge, GenericCard, GenericField, GenericList, GenericRow
 from shared_widgets.registry import task_as_change
 
@@ -145,6 +146,20 @@ def generic_card_data() -> dict[str, Any]:
     return GenericCard(title="Weather", rows=[GenericField(label="City", value="Oslo")], more=2).model_dump()
 
 
+def approval(status: str = "pending", note: str = "", *, destructive: bool = True) -> dict[str, Any]:
+    """A confirmation's data, as the approval desk builds it."""
+    return ApprovalView(
+        approval_id="apr_0123456789abcdef0123456789abcdef",
+        question="Delete task “Buy milk”?",
+        server="tasks",
+        tool="delete_task",
+        fields=[ApprovalField(label="Task Id", value="task_a1b2c3d4e5f6")],
+        destructive=destructive,
+        status=status,  # type: ignore[arg-type]
+        note=note,
+    ).model_dump()
+
+
 def with_ui(data: dict[str, Any], ui: dict[str, Any], **arguments: Any) -> dict[str, Any]:
     """Template input with a `ui` state (and the arguments of the call behind the data)."""
     call = {"server": "tasks", "tool": "list_tasks", "arguments": arguments} if arguments else {}
@@ -177,5 +192,10 @@ TEMPLATE_CASES: list[tuple[str, dict[str, Any]]] = [
     ("generic_list", generic_list_data()),
     ("generic_list", GenericList(title="Results: 0", rows=[]).model_dump()),
     ("generic_card", generic_card_data()),
+    ("approval", approval()),
+    ("approval", approval("pending", destructive=False)),
+    ("approval", approval("approved", "Approved: Task deleted: task_a1b2c3d4e5f6 'Buy milk'.")),
+    ("approval", approval("rejected", "Rejected: it was not run, nothing was changed.")),
+    ("approval", approval("expired", "")),
     ("generic_card", GenericCard(title="Weather", rows=[], more=0).model_dump()),
 ]  # fmt: skip

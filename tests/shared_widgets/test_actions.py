@@ -29,7 +29,7 @@ from tests.shared_widgets.checks import texts, walk
 MILK, PLUMBER = "task_a1b2c3d4e5f6", "task_zzzzzzzzzzz1"
 DESIGN_TYPES = {
     "tasks.complete", "tasks.reopen", "tasks.delete", "tasks.update", "tasks.filter",
-    "items.show", "items.add_to_tasks",
+    "items.show", "items.add_to_tasks", "approval.approve", "approval.reject",
 }  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def test_controls_are_sent_as_the_table_says(name: str, data: dict[str, Any]) ->
             config, spec = node[key], ACTIONS.get(node[key]["type"])
             assert config["handler"] == "server"
             assert config["streaming"] is spec.streaming and config["loadingBehavior"] == spec.loading
-            assert set(config["payload"]) <= {"task_id", "item_id", "status"}
+            assert set(config["payload"]) <= {"task_id", "item_id", "status", "approval_id"}
 
 
 async def test_table_tools_and_arguments_exist_on_the_servers(

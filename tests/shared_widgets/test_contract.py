@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
 from mcp_servers.tasks.models import Task, TaskChange, TaskList
 from shared_widgets import BINDINGS, TEMPLATES, render_tool_result
+from shared_widgets.approval import ApprovalView
 from shared_widgets.generic import GenericCard, GenericList
 from shared_widgets.loader import ACTIONS, load_templates, template_environment
 from shared_widgets.state import RESERVED_NAMES
@@ -46,6 +47,7 @@ EXACT: dict[str, type[BaseModel]] = {
     "category_list": CategoryList,
     "generic_list": GenericList,
     "generic_card": GenericCard,
+    "approval": ApprovalView,
 }
 
 

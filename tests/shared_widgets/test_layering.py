@@ -45,6 +45,6 @@ def test_templates_are_package_data() -> None:
         f"{name}.widget"
         for name in (
             "task_list", "task_card", "item_results", "item_detail", "category_list",
-            "generic_list", "generic_card",
+            "generic_list", "generic_card", "approval",
         )
     } | {"actions.json"}  # fmt: skip
