@@ -123,13 +123,15 @@ class Approvals:
         """Settle every pending approval of one of the caller's threads as expired (the thread moved
         on) and drop its paused runs; the approvals that were pending."""
         owner = context.user_id
+        pending = and_(
+            APPROVALS.c.thread_id == thread_id, APPROVALS.c.owner == owner, APPROVALS.c.status == "pending"
+        )
+        async with self._single.connect() as connection:  # the usual case, nothing pending: a read only
+            if (await connection.execute(select(APPROVALS.c.id).where(pending).limit(1))).first() is None:
+                return []
         statement = (
             update(APPROVALS)
-            .where(
-                APPROVALS.c.thread_id == thread_id,
-                APPROVALS.c.owner == owner,
-                APPROVALS.c.status == "pending",
-            )
+            .where(pending)
             .values(status="expired", decided_at=datetime.now(UTC))
             .returning(*_COLUMNS, APPROVALS.c.status, APPROVALS.c.created_at)
         )
