@@ -150,29 +150,23 @@ class ApprovalDesk:
         context: RequestContext,
     ) -> Decided:
         """Settle one approval (once); the run to resume when this was the last one it waited for."""
-        approval = await self.store.approvals.load(approval_id, context)
-        if approval is None or approval.thread_id != thread.id:
-            return Decided(widget=None, resume=None)
-        if approval.status != "pending":
-            return Decided(
-                await self.settled(approval, approval.status, already(approval.status), context), None
-            )
-        if datetime.now() - approval.created_at > self.ttl:
-            late = await self.store.approvals.settle(approval_id, "expired", context)
-            if late is not None:
-                minutes = max(1, round(self.ttl.total_seconds() / 60))
-                return Decided(
-                    await self.settled(late, "expired", LATE.format(minutes=minutes), context), None
-                )
         status: Literal["approved", "rejected"] = "approved" if decision == "approve" else "rejected"
-        settled = await self.store.approvals.settle(approval_id, status, context)
-        if settled is None:  # another decision got there first
+        settled = await self.store.approvals.settle(
+            approval_id, status, context, thread_id=thread.id, created_after=datetime.now() - self.ttl
+        )
+        if settled is None:  # not pending, too old, or not of this thread: say which
             current = await self.store.approvals.load(approval_id, context)
-            if current is None:
+            if current is None or current.thread_id != thread.id:
                 return Decided(widget=None, resume=None)
-            return Decided(
-                await self.settled(current, current.status, already(current.status), context), None
-            )
+            if current.status != "pending":
+                return Decided(
+                    await self.settled(current, current.status, already(current.status), context), None
+                )
+            late = await self.store.approvals.settle(approval_id, "expired", context)
+            if late is None:  # decided this very moment by another click
+                return await self.decide(thread, approval_id, decision, context)
+            minutes = max(1, round(self.ttl.total_seconds() / 60))
+            return Decided(await self.settled(late, "expired", LATE.format(minutes=minutes), context), None)
         claim = await self.store.approvals.claim_run(settled.run_id, context)
         if claim is None:  # the run waits for the other calls it asked about
             note = NOTES[status] + (WAITING if status == "approved" else "")

@@ -101,17 +101,29 @@ class Approvals:
         return _approval(row) if row is not None else None
 
     async def settle(
-        self, approval_id: str, status: Decision | Literal["expired"], context: RequestContext
+        self,
+        approval_id: str,
+        status: Decision | Literal["expired"],
+        context: RequestContext,
+        *,
+        thread_id: str | None = None,
+        created_after: datetime | None = None,
     ) -> Approval | None:
-        """Move one of the caller's pending approvals to `status`; None when it is not pending any
-        more (decided already, or expired): a decision is used once."""
+        """Move one of the caller's pending approvals (of `thread_id`, created after
+        `created_after`, when given) to `status`; None when it is not one any more (decided
+        already, expired, elsewhere): a decision is used once."""
+        conditions = [
+            APPROVALS.c.id == approval_id,
+            APPROVALS.c.owner == context.user_id,
+            APPROVALS.c.status == "pending",
+        ]
+        if thread_id is not None:
+            conditions.append(APPROVALS.c.thread_id == thread_id)
+        if created_after is not None:
+            conditions.append(APPROVALS.c.created_at > created_after.astimezone(UTC))
         statement = (
             update(APPROVALS)
-            .where(
-                APPROVALS.c.id == approval_id,
-                APPROVALS.c.owner == context.user_id,
-                APPROVALS.c.status == "pending",
-            )
+            .where(*conditions)
             .values(status=status, decided_at=datetime.now(UTC))
             .returning(*_COLUMNS, APPROVALS.c.status, APPROVALS.c.created_at)
         )

@@ -4,7 +4,7 @@ when decisions race), scoped by owner, gone with their thread."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from chatkit.types import ThreadMetadata
@@ -114,3 +114,16 @@ async def test_deleting_the_thread_deletes_its_approvals(store: SqlStore) -> Non
     await store.delete_thread(thread_id, ALICE)
     assert await store.approvals.load(approval.id, ALICE) is None
     assert await store.approvals.claim_run(approval.run_id, ALICE) is None
+
+
+async def test_a_decision_only_settles_a_request_of_its_thread_and_age(store: SqlStore) -> None:
+    thread_id, (approval,) = await paused(store)
+    other_thread, _ = await paused(store)
+    assert await store.approvals.settle(approval.id, "approved", ALICE, thread_id=other_thread) is None
+    future = datetime.now() + timedelta(minutes=1)  # as if it were older than the TTL
+    assert await store.approvals.settle(approval.id, "approved", ALICE, created_after=future) is None
+    past = datetime.now() - timedelta(minutes=1)
+    settled = await store.approvals.settle(
+        approval.id, "approved", ALICE, thread_id=thread_id, created_after=past
+    )
+    assert settled is not None and settled.status == "approved"
