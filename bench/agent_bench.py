@@ -46,6 +46,16 @@ def system_env(data: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def shipped_env(data: Path) -> dict[str, str]:
+    """`system_env` for a backend on the shipped MCP config (both servers over stdio) with its chat
+    store in `data`."""
+    return {
+        **system_env(data),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat.db",
+        "MCP_CONFIG": "mcp_servers.json",
+    }
+
+
 def message(kind: str, text: str, thread_id: str | None = None) -> bytes:
     params: dict[str, Any] = {"input": {"content": [{"type": "input_text", "text": text}], "attachments": [],
                                         "inference_options": {}}}  # fmt: skip

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.agent_bench import message, system_env
+from bench.agent_bench import message, shipped_env
 from bench.chatkit_bench import running, token
 from bench.support import LeanClient, free_port, percentile, summary
 
@@ -50,11 +50,7 @@ async def main() -> None:
     }
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
-        env = {
-            **system_env(data),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{data}/chat.db",
-            "MCP_CONFIG": "mcp_servers.json",
-        }
+        env = shipped_env(data)
         port = free_port()
         async with running([str(BIN / "chatkit-backend"), "--port", str(port)], env, port):
             client = LeanClient("127.0.0.1", port)

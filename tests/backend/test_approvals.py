@@ -5,7 +5,6 @@ policy, and a turn that asks for two calls at once (a scripted model)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,11 @@ from tests.backend.tool_app import (
     CONFIG,
     MODES,
     User,
+    alice,
+    app,
     control,
     has_control,
+    http,
     raw,
     started,
     task_id_of,
@@ -43,22 +45,8 @@ from tests.backend.tool_app import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
-    async for application in started(tmp_path_factory.mktemp("approvals")):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def http(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
-    transport = httpx2.ASGITransport(app=app)
-    async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
-def alice(http: httpx2.AsyncClient) -> User:
-    return User(http)
+# The app, its client and a fresh user per test (module-scoped app with real MCP servers).
+__all__ = ["alice", "app", "http"]
 
 
 def replies(events: list[Any]) -> list[str]:

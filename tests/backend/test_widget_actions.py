@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,12 @@ from tests.backend.tool_app import (
     CONFIG,
     MODES,
     User,
+    alice,
+    app,
     control,
     has_control,
+    http,
     raw,
-    started,
     task_id_of,
     user_of_own_app,
 )
@@ -39,23 +40,8 @@ from tests.backend.tool_app import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
-    """One app for the module; each test acts as a user of its own."""
-    async for application in started(tmp_path_factory.mktemp("actions")):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def http(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
-    transport = httpx2.ASGITransport(app=app)
-    async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
-def alice(http: httpx2.AsyncClient) -> User:
-    return User(http)
+# The app, its client and a fresh user per test (module-scoped app with real MCP servers).
+__all__ = ["alice", "app", "http"]
 
 
 # -- each action type, through both request types -------------------------------------------------

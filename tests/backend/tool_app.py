@@ -185,3 +185,24 @@ def raw(item: WidgetItem) -> str:
 
 def task_id_of(card: WidgetItem) -> str:
     return control(card, "tasks.edit")["task_id"]
+
+
+@pytest.fixture(scope="module")
+async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
+    """One app for the test module that imports this fixture; each test acts as a user of its own."""
+    async for application in started(tmp_path_factory.mktemp("tool-app")):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def http(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of that app, in process."""
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def alice(http: httpx2.AsyncClient) -> User:
+    """A user of that app, new for each test."""
+    return User(http)
