@@ -70,6 +70,7 @@ PROVIDER_REFUSED = (
     "attention; retrying will not help."
 )
 TITLE_CHARS = 60
+UNRESUMABLE = "This request can no longer be carried out (the server changed since it was asked). Ask again."
 
 
 def output_text(output: Any) -> str:
@@ -213,9 +214,17 @@ class ChatServer(ChatKitServer[RequestContext]):
         assert self.approvals is not None
         agent, tools = await self._turn_agent()
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-        state = await RunState.from_json(
-            agent, resume.state, context_override=RunContextWrapper(context=agent_context)
-        )
+        try:
+            state = await RunState.from_json(
+                agent, resume.state, context_override=RunContextWrapper(context=agent_context)
+            )
+        except Exception:  # stored by another version, or for tools no longer configured
+            logger.exception("A paused run of thread %s could not be restored", thread.id)
+            for approval in resume.approvals:
+                gone = await self.approvals.settled(approval, "expired", UNRESUMABLE, context)
+                if gone is not None:
+                    yield ThreadItemReplacedEvent(item=gone)
+            raise CustomStreamError(UNRESUMABLE, allow_retry=False) from None
         for interruption in state.get_interruptions():
             if resume.approved(interruption.call_id):
                 state.approve(interruption)

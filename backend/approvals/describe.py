@@ -101,6 +101,8 @@ async def describe_call(
             result = await hub.call_tool(server, reader.name, wanted, meta())
         except ToolUnavailable as exc:  # the question is asked all the same, in fewer words
             logger.info("Could not read what %s/%s is about: %s", server, name, exc)
+        except Exception:  # a server that answers oddly must not cost the user the question
+            logger.exception("Reading what %s/%s is about failed", server, name)
         else:
             subject = None if result.is_error else record_name(result.structured_content)
     question = f"{title} “{subject}”?" if subject else f"{title}?"

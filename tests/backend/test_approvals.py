@@ -25,7 +25,7 @@ from sqlalchemy import update
 
 from backend.mcp.config import McpConfigError
 from backend.store import SqlStore
-from backend.store.models import APPROVALS
+from backend.store.models import APPROVALS, PAUSED_RUNS
 from tests.backend.conftest import parse_sse
 from tests.backend.tool_app import (
     CONFIG,
@@ -312,3 +312,23 @@ async def test_two_calls_in_one_turn_are_decided_each_on_its_own(tmp_path: Path)
             assert status_of(await user.stored(thread_id, confirmations[1].id)) == "Rejected"
             outputs = [json.dumps(item) for item in model.last_call.input if isinstance(item, dict)]  # type: ignore[union-attr]
             assert any("You declined, so delete_task was not run" in output for output in outputs)
+
+
+async def test_a_stored_run_that_cannot_be_restored_says_so(alice: User, app: FastAPI) -> None:
+    """A paused run stored by another version (or for tools since removed) cannot resume: the
+    confirmation and the stream say so, and nothing runs."""
+    thread_id, task_id = await with_task(alice)
+    _, confirmation, _ = await paused(alice, f"delete task {task_id}", thread_id)
+    store: SqlStore = app.state.store
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(PAUSED_RUNS)
+            .where(PAUSED_RUNS.c.thread_id == thread_id)
+            .values(state='{"$schemaVersion": "0.1"}')
+        )
+    events = await decide(alice, "stream", thread_id, confirmation, "approval.approve")
+    errors = [e for e in events if e.type == "error"]
+    assert len(errors) == 1 and "can no longer be carried out" in str(errors[0].message)
+    settled = await alice.stored(thread_id, confirmation.id)
+    assert status_of(settled) == "Expired" and not has_control(settled, "approval.approve")
+    assert task_id in await alice.tasks()
