@@ -209,8 +209,8 @@ class ChatServer(ChatKitServer[RequestContext]):
         self, thread: ThreadMetadata, resume: Resume, context: RequestContext
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Go on with a paused run from its stored state: approved calls run (with this user's
-        identity), rejected ones are refused and the model is told; then the approved
-        confirmations say what happened."""
+        identity), rejected ones are refused and the model is told; then each of the run's
+        confirmations settles, saying what happened."""
         assert self.approvals is not None
         agent, tools = await self._turn_agent()
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
