@@ -1,4 +1,5 @@
-"""`chatkit-backend`: serve the app with uvicorn (refusing a public address without auth)."""
+"""`chatkit-backend`: migrate the chat store, then serve the app with uvicorn (refusing a public
+address without auth); `chatkit-backend migrate` only migrates."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 
-from backend.gc_tuning import tune_for_serving
+from backend.db import create_engine
 from backend.settings import BackendSettings
+from backend.store.migrations import HISTORY
 from backend.workers import Supervisor
+from plumbing.gc_tuning import tune_for_serving
+from plumbing.graceful import DrainGate, GracefulServer
+from plumbing.migrations import Migration, PrepareFailed, prepare_once
 
 
 def is_loopback(host: str) -> bool:
@@ -25,22 +30,53 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    parser = argparse.ArgumentParser(prog="chatkit-backend", description="The ChatKit backend server.")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument(
-        "--workers", type=int, default=1, help="backend processes sharing the port, one per core (default 1)"
-    )
-    options = parser.parse_args(argv)
+def load_settings() -> BackendSettings:
+    """The settings, or the command ends with every problem in one line."""
     try:
-        settings = BackendSettings()
+        return BackendSettings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
         sys.exit(f"chatkit-backend: invalid configuration: {problems}")
+
+
+def prepare_store(settings: BackendSettings, *, migrate: bool) -> Migration | None:
+    """Migrate (or check) the chat store; a failure ends the command in one line."""
+    try:
+        return prepare_once(create_engine, settings.database_url, HISTORY, migrate=migrate)
+    except PrepareFailed as exc:
+        sys.exit(f"chatkit-backend: {exc}")
+
+
+def migrate(argv: Sequence[str]) -> None:
+    """`chatkit-backend migrate`: upgrade the chat store to the newest schema and say what was done."""
+    argparse.ArgumentParser(
+        prog="chatkit-backend migrate",
+        description="Upgrade the chat store to the newest schema (idempotent).",
+    ).parse_args(argv)
+    print(f"chatkit-backend: {prepare_store(load_settings(), migrate=True)}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["migrate"]:
+        migrate(args[1:])
+        return
+    parser = argparse.ArgumentParser(
+        prog="chatkit-backend",
+        description="The ChatKit backend server.",
+        epilog="Migrate the chat store (also done at start, unless MIGRATE_ON_START=false) with: "
+        "chatkit-backend migrate",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="backend processes sharing the port, one per core (default 1)"
+    )
+    options = parser.parse_args(args)
+    settings = load_settings()
     if settings.local_mode and not is_loopback(options.host):
         sys.exit(
             f"chatkit-backend: refusing to listen on {options.host} without authentication. "
@@ -50,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("chatkit-backend: --workers must be at least 1")
     if options.workers > 1 and (options.port == 0 or ":memory:" in settings.database_url):
         sys.exit("chatkit-backend: several workers need a fixed port and a database file or server")
+    migration = prepare_store(settings, migrate=settings.migrate_on_start)
+    if migration is not None and migration.before != migration.after:
+        print(f"chatkit-backend: {migration}", file=sys.stderr)
     print(
         f"chatkit-backend: serving ChatKit at http://{options.host}:{options.port}/chatkit"
         + (f" with {options.workers} workers" if options.workers > 1 else ""),
@@ -57,14 +96,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if options.workers > 1:
         try:
-            sys.exit(Supervisor(options.host, options.port, options.workers).run())
+            supervisor = Supervisor(
+                options.host, options.port, options.workers, settings.shutdown_grace_seconds
+            )
+            sys.exit(supervisor.run())
         except OSError as exc:
             sys.exit(f"chatkit-backend: cannot listen on {options.host}:{options.port}: {exc.strerror}")
     from backend.app import create_app  # not before: a supervisor never loads the app
 
-    app = create_app(settings)
+    gate = DrainGate(create_app(settings))
+    config = uvicorn.Config(gate, host=options.host, port=options.port, log_level="warning", access_log=False)
     tune_for_serving()
-    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
+    server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
+    server.run()
+    if not server.started:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         store = SqlStore(engine, links=links, max_upload_bytes=settings.max_upload_bytes)
-        await store.create_tables()
+        await store.prepare(migrate=settings.migrate_on_start)
         events = ToolEvents(settings.mcp_auth_secret.get_secret_value())
         hub = None
         model = None if agent is not None else create_model(settings)

@@ -11,22 +11,19 @@ on several machines share Postgres.
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from plumbing import sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-WAL_SWITCH_ATTEMPTS = 100
-# Any constant: serializes schema creation among the backends sharing a Postgres database.
-SCHEMA_LOCK_KEY = 0x63686174_736368  # "chat" "sch"
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -86,31 +83,6 @@ class InlineSqliteEngine:
         self.sync_engine.dispose()
 
 
-def use_wal(cursor: sqlite3.Cursor) -> None:
-    """Put the file in WAL mode (it stays so). Switching needs the file alone, and SQLite refuses
-    at once rather than waiting when another process has it open: workers started together try
-    again for a moment."""
-    for _ in range(WAL_SWITCH_ATTEMPTS):
-        try:
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.02)
-    raise sqlite3.OperationalError("database is locked: could not switch it to WAL mode")
-
-
-async def lock_schema(connection: AsyncConnection) -> None:
-    """Hold the schema for the rest of this transaction, so backends starting together on one
-    database do not both find a table missing and both create it."""
-    if connection.dialect.name == "sqlite":
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """The engine for `url`; a SQLite file gets its directory, WAL, a busy timeout and foreign keys."""
     parsed = make_url(url)
@@ -125,11 +97,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        use_wal(cursor)
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        sqlite.configure(dbapi_connection, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
 
     return cast(AsyncEngine, InlineSqliteEngine(engine))

@@ -21,6 +21,12 @@ class BackendSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     database_url: str = Field(default="sqlite+aiosqlite:///./data/chat.db", validation_alias="DATABASE_URL")
+    # Migrate the chat store at start (else refuse to serve one that is not current).
+    migrate_on_start: bool = Field(default=True, validation_alias="MIGRATE_ON_START")
+    # On SIGTERM: how long turns in flight may go on streaming while new requests get 503.
+    shutdown_grace_seconds: float = Field(
+        default=30, ge=0, le=3600, validation_alias="SHUTDOWN_GRACE_SECONDS"
+    )
     auth_jwt_secret: SecretStr | None = Field(default=None, validation_alias="AUTH_JWT_SECRET")
     auth_jwks_url: str | None = Field(default=None, validation_alias="AUTH_JWKS_URL")
     auth_audience: str | None = Field(default=None, validation_alias="AUTH_AUDIENCE")
@@ -59,10 +65,23 @@ class BackendSettings(BaseSettings):
         default=CHATKIT_SCRIPT_URL, min_length=1, validation_alias="CHATKIT_SCRIPT_URL"
     )
 
-    @field_validator("chatkit_page", mode="before")
+    @field_validator(
+        "chatkit_page",
+        "auth_jwt_secret",
+        "auth_jwks_url",
+        "auth_audience",
+        "auth_issuer",
+        "llm_provider",
+        "llm_model",
+        "llm_base_url",
+        "openai_api_key",
+        "gemini_api_key",
+        mode="before",
+    )
     @classmethod
-    def _page_unset(cls, value: object) -> object:
-        return None if value == "" else value  # CHATKIT_PAGE= (empty): the default for the mode
+    def _empty_is_unset(cls, value: object) -> object:
+        # VAR= (empty, as compose passes `${VAR:-}`): as if unset, so the default for the mode applies.
+        return None if value == "" else value
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod

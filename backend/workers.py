@@ -26,10 +26,12 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from backend.gc_tuning import tune_for_serving
+from plumbing.gc_tuning import tune_for_serving
+from plumbing.graceful import DrainGate, GracefulServer
 
 logger = logging.getLogger("chatkit-backend")
-SHUTDOWN_GRACE_SECONDS = 30.0
+# What a worker may take beyond its own grace period (uvicorn's shutdown, the app's lifespan).
+SHUTDOWN_MARGIN_SECONDS = 10.0
 POLL_SECONDS = 0.2
 RESTART_SPACING_SECONDS = 1.0  # a worker that keeps dying is not restarted in a busy loop
 
@@ -49,11 +51,13 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 def serve_worker(host: str, port: int) -> None:
-    """One worker: the app built from the environment, served on its own socket."""
+    """One worker: the app built from the environment, served on its own socket, drained on SIGTERM."""
     from backend.app import create_app  # imported here: the parent never loads the app
+    from backend.settings import BackendSettings
 
     try:
-        app = create_app()
+        settings = BackendSettings()
+        app = create_app(settings)
     except Exception:  # the parent checked the same settings: whatever this is, a restart repeats it
         logger.exception("chatkit-backend: a worker could not build the app")
         sys.exit(STARTUP_FAILURE)
@@ -63,7 +67,9 @@ def serve_worker(host: str, port: int) -> None:
         logger.error("chatkit-backend: a worker cannot listen on %s:%s: %s", host, port, exc.strerror)
         sys.exit(STARTUP_FAILURE)
     tune_for_serving()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    gate = DrainGate(app)
+    config = uvicorn.Config(gate, log_level="warning", access_log=False)
+    server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
@@ -72,8 +78,9 @@ def serve_worker(host: str, port: int) -> None:
 class Supervisor:
     """Starts `count` workers on (host, port), keeps them running, and stops them on a signal."""
 
-    def __init__(self, host: str, port: int, count: int) -> None:
+    def __init__(self, host: str, port: int, count: int, grace_seconds: float) -> None:
         self.host, self.port, self.count = host, port, count
+        self.grace_seconds = grace_seconds
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[BaseProcess] = []
         self._started_at: list[float] = []
@@ -115,11 +122,11 @@ class Supervisor:
         return status
 
     def _shutdown(self) -> None:
-        """SIGTERM to every worker (uvicorn drains its connections), SIGKILL after the grace period."""
+        """SIGTERM to every worker (each drains its requests), SIGKILL after their grace period."""
         for worker in self._workers:
             if worker.is_alive() and worker.pid is not None:
                 os.kill(worker.pid, signal.SIGTERM)
-        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        deadline = time.monotonic() + self.grace_seconds + SHUTDOWN_MARGIN_SECONDS
         for worker in self._workers:
             worker.join(max(0.0, deadline - time.monotonic()))
             if worker.is_alive():

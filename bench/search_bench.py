@@ -104,13 +104,13 @@ async def catalog(size: int) -> tuple[str, ItemRepository, Any]:
     url = f"sqlite+aiosqlite:///{path}"
     engine = create_engine(url)
     repository = ItemRepository(engine)
-    await repository.create_tables()
+    await repository.prepare()
     if await repository.count() != size:
         await engine.dispose()
         remove_database(path)
         engine = create_engine(url)
         repository = ItemRepository(engine)
-        await repository.create_tables()
+        await repository.prepare()
         started = time.perf_counter()
         await repository.seed(generate_catalog(size))
         print(f"  seeded {size:,} items in {time.perf_counter() - started:.1f} s")

@@ -29,17 +29,19 @@ from pydantic import AnyUrl, TypeAdapter
 from sqlalchemy import DateTime, String, Table, Text, and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import SQLModel
 
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
-from backend.db import is_sqlite, lock_schema
+from backend.db import is_sqlite
 from backend.store import approvals as approval_rows
 from backend.store.approvals import Approvals
 from backend.store.items import ItemDecoder
-from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, TABLES, THREADS
+from backend.store.migrations import HISTORY
+from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, THREADS
 from backend.store.widget_states import WidgetStates, delete_for_item, delete_for_thread
 from backend.timestamps import from_storage, to_utc
+from plumbing import migrations
+from plumbing.migrations import Migration
 
 ATTACHMENT_ADAPTER: TypeAdapter[Attachment] = TypeAdapter(Attachment)
 THREAD_FIELDS = set(ThreadMetadata.model_fields)
@@ -172,11 +174,10 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def create_tables(self) -> None:
-        """Create the store's tables and indexes when missing."""
-        async with self.engine.begin() as connection:
-            await lock_schema(connection)
-            await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
+    async def prepare(self, *, migrate: bool = True) -> Migration | None:
+        """Bring the store's tables to the newest schema (Alembic, under the schema lock); with
+        `migrate=False` only check that they are (else `SchemaOutOfDate`, saying what to run)."""
+        return await migrations.prepare(self.engine, HISTORY, migrate=migrate)
 
     async def ping(self) -> None:
         """Raise unless the database answers."""

@@ -10,10 +10,13 @@ from typing import Any
 import uvicorn
 from mcp.server import MCPServer
 
-from mcp_servers.common.gc_tuning import tune_for_serving
+from mcp_servers.common.db import create_engine
 from mcp_servers.common.identity import DEFAULT_TTL_SECONDS, TokenCodec
 from mcp_servers.common.server import MCP_PATH, http_app
 from mcp_servers.common.settings import ServerSettings
+from plumbing.gc_tuning import tune_for_serving
+from plumbing.graceful import DrainGate, GracefulServer
+from plumbing.migrations import History, PrepareFailed, prepare_once
 
 
 def run_cli(
@@ -22,30 +25,67 @@ def run_cli(
     default_port: int,
     load_settings: Callable[[], ServerSettings],
     create_server: Callable[..., MCPServer[Any]],
+    history: History,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Serve over stdio or streamable HTTP, or (`token --user NAME`) print an identity token."""
+    """Serve over stdio or streamable HTTP (migrating the database first), `migrate` it, or
+    (`token --user NAME`) print an identity token."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["token"]:
         _mint(prog, args[1:], load_settings)
+        return
+    if args[:1] == ["migrate"]:
+        _migrate(prog, args[1:], load_settings, history)
         return
     parser = argparse.ArgumentParser(prog=prog, description=f"{prog}: an MCP tool server.")
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=default_port, help=f"HTTP port (default {default_port})")
-    parser.epilog = f"Mint a token for the HTTP transport with: {prog} token --user NAME"
+    parser.epilog = (
+        f"Mint a token for the HTTP transport with: {prog} token --user NAME. "
+        f"Migrate the database (also done at start, unless MIGRATE_ON_START=false) with: {prog} migrate"
+    )
     options = parser.parse_args(args)
     settings = load_settings()
+    _prepare(prog, settings, history, migrate=settings.migrate_on_start)
     if options.transport == "stdio":
         server = create_server(settings, transport="stdio")
         tune_for_serving()
         server.run("stdio")
         return
     server = create_server(settings, transport="http")
-    app = http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts)
+    gate = DrainGate(http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts))
+    config = uvicorn.Config(gate, host=options.host, port=options.port, log_level="warning", access_log=False)
     tune_for_serving()
     print(f"{prog}: serving MCP at http://{options.host}:{options.port}{MCP_PATH}", file=sys.stderr)
-    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
+    served = GracefulServer(config, gate, settings.shutdown_grace_seconds)
+    served.run()
+    if not served.started:
+        sys.exit(1)
+
+
+def _prepare(prog: str, settings: ServerSettings, history: History, *, migrate: bool) -> None:
+    """Migrate (or check) the database before serving: a failure ends the command in one line."""
+    try:
+        migration = prepare_once(create_engine, settings.database_url, history, migrate=migrate)
+    except PrepareFailed as exc:
+        sys.exit(f"{prog}: {exc}")
+    if migration is not None and migration.before != migration.after:
+        print(f"{prog}: {migration}", file=sys.stderr)
+
+
+def _migrate(
+    prog: str, args: list[str], load_settings: Callable[[], ServerSettings], history: History
+) -> None:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} migrate", description="Upgrade the database to the newest schema (idempotent)."
+    )
+    parser.parse_args(args)
+    try:
+        migration = prepare_once(create_engine, load_settings().database_url, history, migrate=True)
+    except PrepareFailed as exc:
+        sys.exit(f"{prog}: {exc}")
+    print(f"{prog}: {migration}")
 
 
 def _mint(prog: str, args: list[str], load_settings: Callable[[], ServerSettings]) -> None:

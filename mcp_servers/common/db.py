@@ -10,22 +10,20 @@ called on the event-loop thread, inside SQLAlchemy's async layer, so the reposit
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, pool, text
+from sqlalchemy import event, pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from plumbing import sqlite as plumbing_sqlite
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-WAL_SWITCH_ATTEMPTS = 100
-# Any constant: serializes schema creation among the processes sharing a Postgres database.
-SCHEMA_LOCK_KEY = 0x6D63705F736368  # "mcp_sch"
 
 
 async def _ready() -> None:
@@ -88,39 +86,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        use_wal(cursor)
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        plumbing_sqlite.configure(dbapi_connection, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
 
     return engine
-
-
-def use_wal(cursor: sqlite3.Cursor) -> None:
-    """Put the file in WAL mode (it stays so). Switching needs the file alone, and SQLite refuses
-    at once rather than waiting when another process has it open: processes started together
-    (several backend workers, each with its own tool servers) try again for a moment."""
-    for _ in range(WAL_SWITCH_ATTEMPTS):
-        try:
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.02)
-    raise sqlite3.OperationalError("database is locked: could not switch it to WAL mode")
-
-
-async def lock_schema(connection: AsyncConnection) -> None:
-    """Hold the schema for the rest of this transaction, so processes starting together on one
-    database do not both find a table missing and both create it."""
-    if connection.dialect.name == "sqlite":
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

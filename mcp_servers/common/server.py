@@ -15,6 +15,9 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import AnyHttpUrl, ValidationError
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from mcp_servers.common.identity import BearerVerifier, IdentityResolver, TokenCodec
 from mcp_servers.common.results import describe_validation_error
@@ -22,6 +25,7 @@ from mcp_servers.common.settings import ServerSettings
 from mcp_servers.common.stdio_pipes import pipe_stdio
 
 MCP_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 VERSION = "0.1.0"
 Transport = Literal["stdio", "http", "memory"]
@@ -121,12 +125,20 @@ def transport_security(host: str, allowed_hosts: list[str]) -> TransportSecurity
     )
 
 
+async def healthz(_: Request) -> JSONResponse:
+    """Liveness, without a token: the process serves HTTP (its database was prepared at start)."""
+    return JSONResponse({"status": "ok"})
+
+
 def http_app(server: MCPServer[Any], *, host: str, allowed_hosts: list[str]) -> Starlette:
-    """The streamable HTTP app at `/mcp`: stateless (modern and legacy clients alike), JSON responses."""
-    return server.streamable_http_app(
+    """The streamable HTTP app at `/mcp` (stateless, for modern and legacy clients alike, JSON
+    responses), and `GET /healthz` for container health checks."""
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=True,
         transport_security=transport_security(host, allowed_hosts),
         host=host,
     )
+    app.router.routes.append(Route(HEALTH_PATH, healthz, methods=["GET"]))
+    return app

@@ -20,6 +20,7 @@ class ServerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    database_url: str  # each server reads its own variable (TASKS_DATABASE_URL, ITEMS_DATABASE_URL)
     mcp_auth_secret: SecretStr | None = Field(default=None, validation_alias="MCP_AUTH_SECRET")
     mcp_auth_secret_file: Path = Field(
         default=Path("./data/mcp_auth_secret"), validation_alias="MCP_AUTH_SECRET_FILE"
@@ -32,6 +33,18 @@ class ServerSettings(BaseSettings):
     )
     mcp_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", validation_alias="MCP_LOG_LEVEL"
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        validation_alias="MIGRATE_ON_START",
+        description="Migrate the database at start (else refuse to serve one that is not current).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        validation_alias="SHUTDOWN_GRACE_SECONDS",
+        description="Over HTTP, on SIGTERM: how long calls in flight may finish while new ones get 503.",
     )
 
     @field_validator("mcp_allowed_hosts", mode="before")

@@ -13,10 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mcp_servers.common.db import is_sqlite, lock_schema
+from mcp_servers.common.db import is_sqlite
+from mcp_servers.items.migrations import HISTORY
 from mcp_servers.items.models import Category, Item, ItemRow
 from mcp_servers.items.search_postgres import PostgresSearch
 from mcp_servers.items.search_sqlite import SqliteSearch
+from plumbing import migrations
+from plumbing.migrations import Migration
 
 MatchMode = Literal["all_words", "any_word", "browse", "no_words"]
 _TABLE = ItemRow.__table__  # type: ignore[attr-defined]
@@ -79,12 +82,10 @@ class ItemRepository:
         self._search = SqliteSearch() if self._sqlite else PostgresSearch()
         self._categories: list[Category] | None = None
 
-    async def create_tables(self) -> None:
-        """Create the items table and its full-text index when missing."""
-        async with self._engine.begin() as connection:
-            await lock_schema(connection)
-            await connection.run_sync(ItemRow.metadata.create_all, tables=[_TABLE])
-            await self._search.create(connection)
+    async def prepare(self, *, migrate: bool = True) -> Migration | None:
+        """Bring the items table and its search to the newest schema (Alembic, under the schema
+        lock); with `migrate=False` only check that they are (else `SchemaOutOfDate`)."""
+        return await migrations.prepare(self._engine, HISTORY, migrate=migrate)
 
     async def count(self) -> int:
         """How many items the catalog holds."""

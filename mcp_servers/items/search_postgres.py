@@ -11,25 +11,11 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mcp_servers.common.postgres_text import words_vector
 from mcp_servers.common.search_terms import tsquery
-
-DDL = (
-    "ALTER TABLE items ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
-    f"setweight({words_vector('name')}, 'A') || "
-    f"setweight({words_vector('tags')}, 'B') || "
-    f"setweight({words_vector('description')}, 'C')) STORED",
-    "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING GIN (search)",
-)
 
 
 class PostgresSearch:
     """Full-text search over the `items` table's generated `search` column."""
-
-    async def create(self, connection: AsyncConnection) -> None:
-        """Add the search column and its index when missing."""
-        for statement in DDL:
-            await connection.exec_driver_sql(statement)  # DDL: no bind parameters
 
     async def refresh(self, connection: AsyncConnection) -> None:
         """The generated column follows every write; only refresh the planner's statistics."""

@@ -21,16 +21,6 @@ HEAD_MIN_MATCHES = 3_000
 HEAD_DEPTH = 100
 # Relevance weights: a word in the name counts most, then tags, then the description.
 BM25 = "bm25(items_fts, 10.0, 1.0, 4.0)"
-DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5("
-    "name, description, tags, content='items', content_rowid='pk', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')",
-    "CREATE TABLE IF NOT EXISTS items_search_head ("
-    "query TEXT NOT NULL, position INTEGER NOT NULL, pk INTEGER NOT NULL, PRIMARY KEY (query, position)"
-    ") WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS items_search_head_total (query TEXT PRIMARY KEY, total INTEGER NOT NULL)",
-)
 
 
 class SqliteSearch:
@@ -38,11 +28,6 @@ class SqliteSearch:
 
     def __init__(self) -> None:
         self._head_totals: dict[str, int] | None = None  # stored query -> total, loaded on first use
-
-    async def create(self, connection: AsyncConnection) -> None:
-        """Create the full-text index and the stored rankings when missing."""
-        for statement in DDL:
-            await connection.exec_driver_sql(statement)  # DDL: no bind parameters
 
     async def refresh(self, connection: AsyncConnection) -> None:
         """Rebuild the index from `items`, then the stored rankings of the heaviest prefixes."""

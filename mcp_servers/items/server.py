@@ -51,7 +51,7 @@ def create_items_server(settings: ItemsSettings, *, transport: Transport = "stdi
     async def lifespan(_: Any) -> AsyncIterator[ItemRepository]:
         engine = create_engine(settings.database_url)
         repository = ItemRepository(engine)
-        await repository.create_tables()
+        await repository.prepare(migrate=settings.migrate_on_start)
         if await repository.count() == 0:
             await repository.seed(load_catalog(settings.catalog_file))
         try:

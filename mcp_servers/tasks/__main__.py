@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcp_servers.common.cli import run_cli
+from mcp_servers.tasks.migrations import HISTORY
 from mcp_servers.tasks.server import create_tasks_server
 from mcp_servers.tasks.settings import TasksSettings
 
@@ -10,7 +11,11 @@ from mcp_servers.tasks.settings import TasksSettings
 def main() -> None:
     """Console-script entry point."""
     run_cli(
-        prog="tasks-mcp", default_port=8101, load_settings=TasksSettings, create_server=create_tasks_server
+        history=HISTORY,
+        prog="tasks-mcp",
+        default_port=8101,
+        load_settings=TasksSettings,
+        create_server=create_tasks_server,
     )
 
 

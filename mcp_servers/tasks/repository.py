@@ -14,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcp_servers.common.db import is_sqlite, lock_schema, session_factory
+from mcp_servers.common.db import is_sqlite, session_factory
 from mcp_servers.common.search_terms import search_terms
 from mcp_servers.tasks import search
+from mcp_servers.tasks.migrations import HISTORY
 from mcp_servers.tasks.models import Priority, Task, TaskRow, TaskStatus
+from plumbing import migrations
+from plumbing.migrations import Migration
 
 StatusFilter = Literal["all", "pending", "completed"]
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
@@ -55,21 +58,10 @@ class TaskRepository:
         self._sessions = session_factory(engine)
         self._sqlite = is_sqlite(engine)
 
-    async def create_tables(self) -> None:
-        """Create the tasks table and its indexes when missing (a new word index takes in existing tasks)."""
-        async with self._engine.begin() as connection:
-            await lock_schema(connection)
-            await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
-            if not self._sqlite:
-                for statement in search.POSTGRES_DDL:
-                    await connection.exec_driver_sql(statement)  # DDL: no bind parameters
-                return
-            indexed = await connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'tasks_fts'"))
-            missing = indexed.first() is None
-            for statement in search.SQLITE_DDL:
-                await connection.exec_driver_sql(statement)  # DDL: no bind parameters
-            if missing:
-                await connection.execute(text(search.SQLITE_BACKFILL))
+    async def prepare(self, *, migrate: bool = True) -> Migration | None:
+        """Bring the tasks table, its indexes and its word search to the newest schema (Alembic,
+        under the schema lock); with `migrate=False` only check that they are (else `SchemaOutOfDate`)."""
+        return await migrations.prepare(self._engine, HISTORY, migrate=migrate)
 
     async def add(
         self,

@@ -13,31 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, text
 
-from mcp_servers.common.postgres_text import words_vector
 from mcp_servers.common.search_terms import fts5_query, tsquery
-
-SQLITE_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS tasks_fts USING fts5("
-    "owner_key, status, title, description, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE TRIGGER IF NOT EXISTS tasks_fts_insert AFTER INSERT ON tasks BEGIN "
-    "INSERT INTO tasks_fts(rowid, owner_key, status, title, description) "
-    "VALUES (new.pk, 'o' || hex(new.owner), new.status, new.title, new.description); END",
-    "CREATE TRIGGER IF NOT EXISTS tasks_fts_delete AFTER DELETE ON tasks BEGIN "
-    "DELETE FROM tasks_fts WHERE rowid = old.pk; END",
-    "CREATE TRIGGER IF NOT EXISTS tasks_fts_update AFTER UPDATE OF owner, status, title, description "
-    "ON tasks BEGIN DELETE FROM tasks_fts WHERE rowid = old.pk; "
-    "INSERT INTO tasks_fts(rowid, owner_key, status, title, description) "
-    "VALUES (new.pk, 'o' || hex(new.owner), new.status, new.title, new.description); END",
-)
-SQLITE_BACKFILL = (
-    "INSERT INTO tasks_fts(rowid, owner_key, status, title, description) "
-    "SELECT pk, 'o' || hex(owner), status, title, description FROM tasks"
-)
-POSTGRES_DDL = (
-    "ALTER TABLE tasks ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS "
-    f"({words_vector('title')} || {words_vector('description')}) STORED",
-    "CREATE INDEX IF NOT EXISTS ix_tasks_search ON tasks USING GIN (search)",
-)
 
 
 def sqlite_match(owner: str, status: str, terms: Sequence[str]) -> str:

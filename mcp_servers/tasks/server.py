@@ -92,7 +92,7 @@ def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdi
     async def lifespan(_: Any) -> AsyncIterator[TaskRepository]:
         engine = create_engine(settings.database_url)
         repository = TaskRepository(engine)
-        await repository.create_tables()
+        await repository.prepare(migrate=settings.migrate_on_start)
         try:
             yield repository
         finally:

@@ -23,7 +23,7 @@ async def store(engine: AsyncEngine) -> SqlStore:
     sql_store = SqlStore(
         engine, links=AttachmentLinks("approvals-tests-secret-" + "x" * 32, "http://chat.test/")
     )
-    await sql_store.create_tables()
+    await sql_store.prepare()
     return sql_store
 
 

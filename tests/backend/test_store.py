@@ -69,7 +69,7 @@ async def store(engine: AsyncEngine) -> SqlStore:
     """A store with its tables created."""
     links = AttachmentLinks("store-tests-secret-" + "x" * 32, "http://chat.test/")
     sql_store = SqlStore(engine, links=links, max_upload_bytes=MAX_UPLOAD)
-    await sql_store.create_tables()
+    await sql_store.prepare()
     return sql_store
 
 
@@ -731,8 +731,8 @@ async def test_feedback_on_a_missing_item_saves_nothing(store: SqlStore) -> None
 # -- lifecycle ------------------------------------------------------------------------------------
 
 
-async def test_create_tables_is_idempotent_and_ping_answers(store: SqlStore) -> None:
-    await store.create_tables()
+async def test_prepare_is_idempotent_and_ping_answers(store: SqlStore) -> None:
+    await store.prepare()
     await store.ping()
 
 

@@ -1,4 +1,4 @@
-"""Creates the store's, the tasks' and the items' tables on one database at a given instant.
+"""Migrates the store's, the tasks' and the items' schemas, all on one database, at a given instant.
 
 `python create_schemas.py URL START`: several of these started together race as backend workers and
 their tool servers do when they start on a fresh database.
@@ -24,9 +24,9 @@ async def main(url: str, start: float) -> None:
     try:
         while time.time() < start:
             pass  # spin: a sleep would wake the racers up to a millisecond apart
-        await SqlStore(backend, links=AttachmentLinks("x" * 32, "http://127.0.0.1")).create_tables()
-        await TaskRepository(servers).create_tables()
-        await ItemRepository(servers).create_tables()
+        await SqlStore(backend, links=AttachmentLinks("x" * 32, "http://127.0.0.1")).prepare()
+        await TaskRepository(servers).prepare()
+        await ItemRepository(servers).prepare()
     finally:
         await backend.dispose()
         await servers.dispose()

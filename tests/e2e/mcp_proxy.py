@@ -1,5 +1,7 @@
 """A loopback proxy in front of an MCP server over streamable HTTP that counts the tool calls that
-pass through it, by tool: what "the tool was never called" is measured by, on the server's side."""
+pass through it, by tool: what "the tool was never called" is measured by, on the server's side.
+Given several upstreams (replicas of one server), it sends requests to them in turn and counts
+the calls each one served."""
 
 from __future__ import annotations
 
@@ -37,11 +39,14 @@ def _tool_calls(body: bytes) -> list[str]:
 
 
 class CountingProxy:
-    """Forwards `/mcp` to `upstream` as it is (streams included); `calls` counts tools/call by name."""
+    """Forwards `/mcp` to the upstreams in turn, as it is (streams included); `calls` counts
+    tools/call by name, `served` by upstream."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
+    def __init__(self, *upstreams: str) -> None:
+        self.upstreams = upstreams
         self.calls: Counter[str] = Counter()
+        self.served: Counter[str] = Counter()
+        self._turn = 0
         self._http: httpx2.AsyncClient | None = None
         self.app = Starlette(
             routes=[Route("/mcp", self._forward, methods=["GET", "POST", "DELETE"])], lifespan=self._lifespan
@@ -56,18 +61,22 @@ class CountingProxy:
     async def _forward(self, request: Request) -> Response:
         assert self._http is not None  # set by the lifespan
         body = await request.body()
-        self.calls.update(_tool_calls(body))
+        calls = _tool_calls(body)
+        upstream = self.upstreams[self._turn % len(self.upstreams)]
+        self._turn += 1
+        self.calls.update(calls)
+        self.served[upstream] += len(calls)
         headers = {key: value for key, value in request.headers.items() if key.lower() not in HOP_BY_HOP}
-        upstream = await self._http.send(
-            self._http.build_request(request.method, self.upstream, content=body, headers=headers),
+        response = await self._http.send(
+            self._http.build_request(request.method, upstream, content=body, headers=headers),
             stream=True,
         )
-        answer = {key: value for key, value in upstream.headers.items() if key.lower() not in HOP_BY_HOP}
+        answer = {key: value for key, value in response.headers.items() if key.lower() not in HOP_BY_HOP}
         return StreamingResponse(
-            upstream.aiter_raw(),
-            status_code=upstream.status_code,
+            response.aiter_raw(),
+            status_code=response.status_code,
             headers=answer,
-            background=BackgroundTask(upstream.aclose),
+            background=BackgroundTask(response.aclose),
         )
 
 

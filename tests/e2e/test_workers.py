@@ -182,12 +182,24 @@ def test_what_workers_cannot_serve_is_refused_at_start(tmp_path: Path) -> None:
     assert refused.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in refused.stderr
 
 
-def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
+def test_a_database_that_cannot_be_migrated_stops_the_command_before_any_worker(tmp_path: Path) -> None:
     (tmp_path / "not-a-directory").write_text("")
     env = server_env(
         tmp_path,
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'not-a-directory' / 'chat.db'}",
         MCP_CONFIG="",
+    )
+    failed = run_cli(["--workers", "2", "--port", str(free_port())], env, tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    assert "cannot prepare the chat database" in failed.stderr and "not-a-directory" in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
+    env = server_env(
+        tmp_path,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        MCP_CONFIG=str(tmp_path / "missing.json"),  # read by each worker as it starts
     )
     started = time.monotonic()
     failed = run_cli(["--workers", "2", "--port", str(free_port())], env, tmp_path)

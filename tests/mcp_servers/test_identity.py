@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from mcp_servers.common.identity import AUDIENCE, BearerVerifier, IdentityError, TokenCodec
-from mcp_servers.common.settings import ServerSettings
+from mcp_servers.tasks.settings import TasksSettings
 from tests.conftest import SECRET
 
 
@@ -79,23 +79,23 @@ async def test_bearer_verifier_maps_tokens_to_access(codec: TokenCodec) -> None:
 def test_short_secrets_are_rejected() -> None:
     """A guessable MCP_AUTH_SECRET stops the server at start-up."""
     with pytest.raises(ValueError, match="at least 32"):
-        ServerSettings(MCP_AUTH_SECRET="short")
+        TasksSettings(MCP_AUTH_SECRET="short")
 
 
 def test_local_mode_generates_and_reuses_a_secret(tmp_path) -> None:
     """Without MCP_AUTH_SECRET a secret is generated once, kept private, and reused."""
     path = tmp_path / "data" / "secret"
-    first = ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret()
+    first = TasksSettings(MCP_AUTH_SECRET_FILE=path).auth_secret()
     assert len(first) >= 32 and path.stat().st_mode & 0o777 == 0o600
-    assert ServerSettings(MCP_AUTH_SECRET_FILE=path).auth_secret() == first
+    assert TasksSettings(MCP_AUTH_SECRET_FILE=path).auth_secret() == first
 
 
 def test_processes_starting_together_agree_on_the_generated_secret(tmp_path) -> None:
     """Servers started at the same moment (make run) all read one complete secret, never a partial one."""
     path = tmp_path / "shared" / "secret"
     script = (
-        "import sys; from mcp_servers.common.settings import ServerSettings; "
-        "print(ServerSettings(MCP_AUTH_SECRET_FILE=sys.argv[1]).auth_secret())"
+        "import sys; from mcp_servers.tasks.settings import TasksSettings; "
+        "print(TasksSettings(MCP_AUTH_SECRET_FILE=sys.argv[1]).auth_secret())"
     )
     processes = [
         subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)

@@ -61,7 +61,7 @@ def catalog() -> list[Product]:
 async def empty_repo(engine: AsyncEngine) -> ItemRepository:
     """A repository with its tables but no items."""
     repository = ItemRepository(engine)
-    await repository.create_tables()
+    await repository.prepare()
     return repository
 
 
@@ -291,7 +291,7 @@ async def test_sqlite_stored_rankings_equal_live_ones(
     try:
         live_repo, stored_repo = ItemRepository(live), ItemRepository(stored)
         for repository in (live_repo, stored_repo):
-            await repository.create_tables()
+            await repository.prepare()
         await live_repo.seed(catalog)
         monkeypatch.setattr(search_sqlite, "HEAD_MIN_MATCHES", 100)  # the real catalog is too small
         await stored_repo.seed(catalog)

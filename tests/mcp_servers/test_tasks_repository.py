@@ -22,7 +22,7 @@ ID_PATTERN = re.compile(r"task_[0-9a-z]{12}")
 async def repo(engine: AsyncEngine) -> TaskRepository:
     """A task repository with its tables created."""
     repository = TaskRepository(engine)
-    await repository.create_tables()
+    await repository.prepare()
     return repository
 
 
@@ -198,11 +198,11 @@ async def test_text_query_finds_words_inside_emails_files_and_numbers(repo: Task
 
 async def test_tasks_stored_before_the_word_index_are_searchable(engine: AsyncEngine) -> None:
     """A database made by the previous release (no word index) finds its old tasks by word after upgrade."""
-    async with engine.begin() as connection:  # the previous release's create_tables()
+    async with engine.begin() as connection:  # the schema of a release before the word index
         await connection.run_sync(TaskRow.metadata.create_all, tables=[TaskRow.__table__])  # type: ignore[attr-defined]
     repo = TaskRepository(engine)
     old = await repo.add(owner="alice", title="Pay the electricity bill")
-    await repo.create_tables()
+    await repo.prepare()
     assert await all_ids(repo, "alice") == [old.id]
     assert await all_ids(repo, "alice", query="electricity") == [old.id]
 
@@ -307,7 +307,7 @@ async def test_sqlite_list_query_uses_an_owner_index(sqlite_url: str, status: st
     engine = create_engine(sqlite_url)
     try:
         repo = TaskRepository(engine)
-        await repo.create_tables()
+        await repo.prepare()
         for index in range(30):
             await repo.add(owner=f"user{index % 3}", title=f"t{index}")
         statement = select(TaskRow).where(col(TaskRow.owner) == "user1")

@@ -140,6 +140,7 @@ class FakeLLM:
         self.script: deque[Reply] = deque()
         self.requests: list[Seen] = []
         self.chat_style: Literal["openai", "gemini"] = "openai"
+        self.frame_delay = 0.0  # seconds between streamed frames: a slow model
         self.base_url = ""  # set by the fixture that serves `app`
         self._gemini_calls = 0
         self.app = Starlette(
@@ -185,12 +186,11 @@ class FakeLLM:
             content = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return JSONResponse(content, status_code=error.status, headers=error.headers)
 
-    @staticmethod
-    def _stream(frames: Iterator[str]) -> StreamingResponse:
+    def _stream(self, frames: Iterator[str]) -> StreamingResponse:
         async def body() -> AsyncIterator[str]:
             for frame in frames:
                 yield frame
-                await asyncio.sleep(0)  # one frame per write, as a real server flushes them
+                await asyncio.sleep(self.frame_delay)  # one frame per write, as a real server flushes them
 
         return StreamingResponse(body(), media_type="text/event-stream")
 
