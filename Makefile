@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 1
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format typecheck bench clean
+.PHONY: install run test lint format typecheck bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ bench: install
 	$(BIN)/python -m bench.action_bench
 	$(BIN)/python -m bench.approval_bench
 	$(BIN)/python -m bench.turn_instructions
+
+## A new migration of one store from the change to its models:
+##   make migration STORE=chat|tasks|items MESSAGE="add a due time to tasks"
+MIGRATIONS_chat := backend.store.migrations
+MIGRATIONS_tasks := mcp_servers.tasks.migrations
+MIGRATIONS_items := mcp_servers.items.migrations
+migration: install
+	@test -n "$(MIGRATIONS_$(STORE))" || { echo 'usage: make migration STORE=chat|tasks|items MESSAGE="..."'; exit 2; }
+	@test -n "$(MESSAGE)" || { echo 'usage: make migration STORE=chat|tasks|items MESSAGE="..."'; exit 2; }
+	$(BIN)/python -c 'import sys; from $(MIGRATIONS_$(STORE)) import HISTORY; from plumbing.migrations import new_revision; print(new_revision(HISTORY, sys.argv[1]))' "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

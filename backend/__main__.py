@@ -58,12 +58,8 @@ def migrate(argv: Sequence[str]) -> None:
     print(f"chatkit-backend: {prepare_store(load_settings(), migrate=True)}")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["migrate"]:
-        migrate(args[1:])
-        return
+def serve_parser() -> argparse.ArgumentParser:
+    """The options of `chatkit-backend` (serving)."""
     parser = argparse.ArgumentParser(
         prog="chatkit-backend",
         description="The ChatKit backend server.",
@@ -75,7 +71,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="backend processes sharing the port, one per core (default 1)"
     )
-    options = parser.parse_args(args)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["migrate"]:
+        migrate(args[1:])
+        return
+    options = serve_parser().parse_args(args)
     settings = load_settings()
     if settings.local_mode and not is_loopback(options.host):
         sys.exit(

@@ -11,9 +11,14 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import functools
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from alembic import command
@@ -23,7 +28,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, Table, inspect
+from sqlalchemy import Connection, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -244,3 +249,29 @@ def prepare_once(
         reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         where = make_url(url).render_as_string(hide_password=True)
         raise PrepareFailed(f"cannot prepare the {history.store} database at {where}: {reason}") from exc
+
+
+def new_revision(history: History, message: str) -> Path:
+    """Write the next revision of `history` (for a developer): what autogenerate finds between the
+    models and the newest schema, on a scratch SQLite database migrated to it. Dialect-specific
+    parts (Postgres search columns, FTS5 tables) are the author's to add. Its file."""
+    head = head_revision(history)
+    rev_id = f"{int(head) + 1:04d}" if head.isdigit() else None
+    with tempfile.TemporaryDirectory(prefix="revision-") as directory:
+        engine = create_engine(f"sqlite:///{directory}/scratch.db")
+        try:
+            with engine.begin() as connection:
+                command.upgrade(_config(history, connection), "head")
+                script = command.revision(
+                    _config(history, connection), message=message, autogenerate=True, rev_id=rev_id
+                )
+        finally:
+            engine.dispose()
+    _scripts.cache_clear()
+    if script is None or isinstance(script, list):
+        raise RuntimeError("Alembic wrote no single revision")
+    path = Path(script.path)
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    if ruff is not None:  # in the project's style, as `make format` would leave it
+        subprocess.run([ruff, "format", "--quiet", str(path)], check=False, timeout=60)
+    return path

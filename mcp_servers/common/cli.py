@@ -37,15 +37,7 @@ def run_cli(
     if args[:1] == ["migrate"]:
         _migrate(prog, args[1:], load_settings, history)
         return
-    parser = argparse.ArgumentParser(prog=prog, description=f"{prog}: an MCP tool server.")
-    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=default_port, help=f"HTTP port (default {default_port})")
-    parser.epilog = (
-        f"Mint a token for the HTTP transport with: {prog} token --user NAME. "
-        f"Migrate the database (also done at start, unless MIGRATE_ON_START=false) with: {prog} migrate"
-    )
-    options = parser.parse_args(args)
+    options = serve_parser(prog, default_port).parse_args(args)
     settings = load_settings()
     _prepare(prog, settings, history, migrate=settings.migrate_on_start)
     if options.transport == "stdio":
@@ -62,6 +54,19 @@ def run_cli(
     served.run()
     if not served.started:
         sys.exit(1)
+
+
+def serve_parser(prog: str, default_port: int) -> argparse.ArgumentParser:
+    """The options of `tasks-mcp` / `items-mcp` (serving)."""
+    parser = argparse.ArgumentParser(prog=prog, description=f"{prog}: an MCP tool server.")
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default_port, help=f"HTTP port (default {default_port})")
+    parser.epilog = (
+        f"Mint a token for the HTTP transport with: {prog} token --user NAME. "
+        f"Migrate the database (also done at start, unless MIGRATE_ON_START=false) with: {prog} migrate"
+    )
+    return parser
 
 
 def _prepare(prog: str, settings: ServerSettings, history: History, *, migrate: bool) -> None:

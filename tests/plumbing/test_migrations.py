@@ -6,7 +6,9 @@ processes at once, and a process told not to migrate refuses a database that is 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -322,3 +324,26 @@ def test_servers_told_not_to_migrate_refuse_to_start_until_migrate_has_run(
         assert migrated.returncode == 0 and "created at revision" in migrated.stdout, migrated.stderr
         again = subprocess.run(serve, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode != 0 and "migrate" not in again.stderr, again.stderr  # past the check
+
+
+@pytest.mark.parametrize("store", ["chat", "tasks", "items"])
+def test_a_new_revision_is_written_from_the_models_and_is_empty_while_they_are_unchanged(
+    tmp_path: Path, store: str
+) -> None:
+    """`make migration`: on a copy of the history, the next revision follows the head and has
+    nothing to do, since the models match the newest schema."""
+    history, _ = STORES[store]
+    package, folder = history.script_location.split(":")
+    source = Path(sys.modules[package].__file__ or "").parent / folder
+    copy = tmp_path / "migrations"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    scratch = dataclasses.replace(history, script_location=str(copy))
+    written = migrations.new_revision(scratch, "nothing changed")
+    text = written.read_text(encoding="utf-8")
+    assert written.name == "0002_nothing_changed.py"
+    assert 'revision = "0002"' in text and 'down_revision = "0001"' in text
+    body = text.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
+    assert [
+        line.strip() for line in body.splitlines() if line.strip() and not line.strip().startswith("#")
+    ] == ["pass"]
+    assert migrations.head_revision(scratch) == "0002"
