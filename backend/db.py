@@ -13,22 +13,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from plumbing import sqlite
+from plumbing import engines
+from plumbing.engines import is_sqlite
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "InlineSqliteEngine", "create_engine", "is_sqlite"]
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-
-
-def is_sqlite(engine: AsyncEngine) -> bool:
-    """Whether the engine talks to SQLite."""
-    return engine.dialect.name == "sqlite"
 
 
 class InlineConnection:
@@ -85,18 +82,11 @@ class InlineSqliteEngine:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """The engine for `url`; a SQLite file gets its directory, WAL, a busy timeout and foreign keys."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return engines.create_engine(url, _inline_sqlite_engine, **kwargs)
+
+
+def _inline_sqlite_engine(url: URL, kwargs: dict[str, Any]) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-    engine = create_sync_engine(parsed.set(drivername="sqlite+pysqlite"), **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        sqlite.configure(dbapi_connection, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
-
+    engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), **kwargs)
+    engines.configure_sqlite_connections(engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     return cast(AsyncEngine, InlineSqliteEngine(engine))

@@ -1,5 +1,6 @@
-"""Process plumbing that the backend and the MCP servers both need: SQLite pragmas, the schema
-lock, Alembic runs, garbage-collector tuning and the container health probe.
+"""Process plumbing that the backend and the MCP servers both need: database engines and SQLite
+pragmas, the schema lock, Alembic runs, the identity-token codec, garbage-collector tuning and the
+container health probe.
 
-A leaf: it imports nothing of ours, and holds no domain code (DESIGN.md, section 2).
+A leaf: it imports nothing of ours, and holds no domain code (docs/architecture.md, "Dependency rules").
 """

@@ -9,11 +9,12 @@ from typing import Any
 
 import uvicorn
 from mcp.server import MCPServer
+from pydantic import ValidationError
 
 from mcp_servers.common.db import create_engine
 from mcp_servers.common.identity import DEFAULT_TTL_SECONDS, TokenCodec
 from mcp_servers.common.server import MCP_PATH, http_app
-from mcp_servers.common.settings import ServerSettings
+from mcp_servers.common.settings import SecretNotFound, ServerSettings
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.graceful import DrainGate, GracefulServer
 from plumbing.migrations import History, PrepareFailed, prepare_once
@@ -94,14 +95,29 @@ def _migrate(
 
 
 def _mint(prog: str, args: list[str], load_settings: Callable[[], ServerSettings]) -> None:
-    parser = argparse.ArgumentParser(prog=f"{prog} token", description="Print an identity token for a user.")
+    """Print a token signed with the servers' secret; without one, exit 2 and say where it was looked for."""
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} token",
+        description="Print an identity token for a user, signed with the servers' secret "
+        "(MCP_AUTH_SECRET, else the file MCP_AUTH_SECRET_FILE; this command never creates one).",
+    )
     parser.add_argument("--user", required=True, help="the user id (the token's sub)")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS * 12, help="lifetime in seconds")
     options = parser.parse_args(args)
     if options.ttl < 1:
         parser.error("--ttl must be at least 1 second")
-    codec = TokenCodec(load_settings().auth_secret())
     try:
-        print(codec.mint(options.user, ttl_seconds=options.ttl))
+        secret = load_settings().auth_secret(create=False)
+    except (SecretNotFound, ValidationError, ValueError) as exc:
+        print(f"{prog} token: no token: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        print(TokenCodec(secret).mint(options.user, ttl_seconds=options.ttl))
     except ValueError as exc:
         parser.error(str(exc))
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
+    return str(exc)

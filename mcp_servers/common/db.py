@@ -10,18 +10,20 @@ called on the event-loop thread, inside SQLAlchemy's async layer, so the reposit
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, pool
+from sqlalchemy import pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from plumbing import sqlite as plumbing_sqlite
+from plumbing import engines
+from plumbing.engines import is_sqlite
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "create_engine", "is_sqlite", "session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -67,27 +69,15 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 registry.register("sqlite.inline", __name__, "InlineSQLiteDialect")
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    """Whether the engine talks to SQLite (the data layers pick their SQL dialect by this)."""
-    return engine.dialect.name == "sqlite"
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`; SQLite gets its directory created, WAL and a busy timeout."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return engines.create_engine(url, _inline_sqlite_engine, **kwargs)
+
+
+def _inline_sqlite_engine(url: URL, kwargs: dict[str, Any]) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "factory": _Connection})
-    engine = create_async_engine(parsed.set(drivername="sqlite+inline"), **kwargs)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        plumbing_sqlite.configure(dbapi_connection, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
-
+    engine = create_async_engine(url.set(drivername="sqlite+inline"), **kwargs)
+    engines.configure_sqlite_connections(engine.sync_engine, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     return engine
 
 

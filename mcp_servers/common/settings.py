@@ -61,21 +61,42 @@ class ServerSettings(BaseSettings):
             raise ValueError(f"MCP_AUTH_SECRET must be at least {MIN_SECRET_LENGTH} characters long")
         return value
 
-    def auth_secret(self) -> str:
-        """The token-signing secret: MCP_AUTH_SECRET, else one generated once and kept in a local file.
+    def auth_secret(self, *, create: bool = True) -> str:
+        """The token-signing secret: MCP_AUTH_SECRET, else the one kept in MCP_AUTH_SECRET_FILE.
 
-        The file lets `tasks-mcp token` and a server started from the same directory agree on a
-        secret without any configuration (local mode).
+        A server (`create=True`) generates that file once when it is missing (local mode); a
+        command that only mints tokens (`create=False`) must sign with the servers' secret, so
+        a missing file is `SecretNotFound`, never a new secret. A file that cannot be read or
+        holds too short a secret is a `ValueError`.
         """
         if self.mcp_auth_secret is not None:
             return self.mcp_auth_secret.get_secret_value()
         path = self.mcp_auth_secret_file
         if not path.exists():
+            if not create:
+                raise SecretNotFound(path)
             _create_secret_file(path)
-        secret = path.read_text(encoding="utf-8").strip()
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read the secret file {path}: {exc}") from None
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters")
         return secret
+
+
+class SecretNotFound(LookupError):
+    """Neither MCP_AUTH_SECRET nor the secret file is there; `path` is where the file was looked for."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        super().__init__(
+            f"MCP_AUTH_SECRET is not set and there is no secret file at {self.path}. A server "
+            "without MCP_AUTH_SECRET keeps its secret in MCP_AUTH_SECRET_FILE (default "
+            "./data/mcp_auth_secret, under the directory the server was started from): run this "
+            "command from that directory, or set MCP_AUTH_SECRET_FILE to that file, or set "
+            f"MCP_AUTH_SECRET to the servers' secret (at least {MIN_SECRET_LENGTH} characters)."
+        )
 
 
 def _create_secret_file(path: Path) -> None:

@@ -128,6 +128,17 @@ class ItemRepository:
             raise ItemNotFoundError(item_id)
         return _item(row)
 
+    async def ids_starting_with(self, prefix: str, *, limit: int = 100) -> list[str]:
+        """Item ids that start with `prefix` (as typed: case-sensitive), in id order."""
+        statement = (
+            select(_TABLE.c.id)
+            .where(_TABLE.c.id.startswith(prefix, autoescape=True))
+            .order_by(_TABLE.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).scalars())
+
     async def categories(self) -> list[Category]:
         """Every category with its item counts, by name (cached: the catalog changes only by seeding)."""
         if self._categories is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, insert, text
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -136,6 +136,37 @@ class TaskRepository:
                 count = select(func.count()).select_from(TaskRow).where(*filters)
                 total = (await connection.execute(count)).scalar_one()
         return _page(list(rows), total, limit)
+
+    async def agenda(self, *, owner: str, due_by: date, limit: int = 50) -> TaskPage:
+        """`owner`'s pending tasks that are due by `due_by` (overdue ones too) or are high priority
+        without a due date: soonest due first, then by priority; `total` counts every pending task."""
+        pending = [col(TaskRow.owner) == owner, col(TaskRow.status) == TaskStatus.pending.value]
+        due = col(TaskRow.due_date)
+        wanted = or_(due <= due_by, and_(due.is_(None), col(TaskRow.priority) == Priority.high.value))
+        rank = case({Priority.high.value: 0, Priority.medium.value: 1}, value=col(TaskRow.priority), else_=2)
+        columns = TaskRow.__table__.columns  # type: ignore[attr-defined]
+        statement = (
+            select(*columns)
+            .where(*pending, wanted)
+            .order_by(due.is_(None), due, rank, col(TaskRow.pk).desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+            count = select(func.count()).select_from(TaskRow).where(*pending)
+            total = (await connection.execute(count)).scalar_one()
+        return _page(list(rows), total, limit)
+
+    async def ids_starting_with(self, *, owner: str, prefix: str, limit: int = 100) -> Sequence[str]:
+        """The ids of `owner`'s tasks that start with `prefix` (as typed: case-sensitive), newest first."""
+        statement = (
+            select(col(TaskRow.id))
+            .where(col(TaskRow.owner) == owner, col(TaskRow.id).startswith(prefix, autoescape=True))
+            .order_by(col(TaskRow.pk).desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).scalars())
 
     async def _search_sqlite(
         self, owner: str, status: StatusFilter, terms: Sequence[str], limit: int, after: int | None

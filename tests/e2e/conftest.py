@@ -128,14 +128,16 @@ class Launcher:
         self.directory = directory
         self._started: list[ServerProcess] = []
 
-    def http(self, script: str, env: dict[str, str]) -> ServerProcess:
-        """Start `script --transport http --port N` on a free port and wait until it answers."""
+    def http(self, script: str, env: dict[str, str], *, cwd: Path | None = None) -> ServerProcess:
+        """Start `script --transport http --port N` (in `cwd`, if given) on a free port and wait until
+        it answers."""
         port = free_port()
         log = self.directory / f"{script}-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [str(BIN / script), "--transport", "http", "--port", str(port)],
                 env=env,
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -149,6 +151,21 @@ class Launcher:
         """Stop every process this launcher started."""
         for server in self._started:
             server.stop()
+
+
+def model_env(directory: Path, model_url: str, **overrides: str | None) -> dict[str, str]:
+    """`backend_env` with the model at a scripted OpenAI-compatible server (`model_url`, ending in
+    `/v1`): the real provider path, no key needed."""
+    return backend_env(
+        directory,
+        **{
+            "LLM_PROVIDER": "openai-compatible",
+            "LLM_BASE_URL": model_url,
+            "LLM_MODEL": "scripted",
+            "OPENAI_API_KEY": "sk-test-scripted",
+            **overrides,
+        },
+    )
 
 
 @dataclass
@@ -199,11 +216,16 @@ class BackendProcess:
 
 @contextmanager
 def run_backend(
-    directory: Path, env: dict[str, str], *, ready: str = "/readyz", args: Sequence[str] = ()
+    directory: Path,
+    env: dict[str, str],
+    *,
+    ready: str = "/readyz",
+    args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[BackendProcess]:
-    """`chatkit-backend --port N [args]` (cwd `directory`, environment `env`) until `ready` answers
-    200; stopped on exit."""
-    port = free_port()
+    """`chatkit-backend --port N [args]` (cwd `directory`, environment `env`; a free port unless
+    given) until `ready` answers 200; stopped on exit."""
+    port = port or free_port()
     log = directory / f"backend-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 from mcp import Client
-from mcp_types import Tool
+from mcp_types import ResourceTemplateReference, Tool
 
 from mcp_servers.common.identity import AUDIENCE, IDENTITY_META_KEY, TokenCodec
 from tests.conftest import SECRET
@@ -24,6 +24,18 @@ INITIALIZE = {
         "clientInfo": {"name": "raw", "version": "0"},
     },
 }
+
+# The protocol eras of the official client: `mode` -> the version it ends up speaking.
+MODES = ["auto", "legacy"]
+PROTOCOL = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+# What both servers serve, so what they advertise: no change notifications, no subscriptions.
+CAPABILITIES = {
+    "tools": {"listChanged": False},
+    "resources": {"subscribe": False, "listChanged": False},
+    "prompts": {"listChanged": False},
+    "completions": {},
+}
+TASK_TEMPLATE = ResourceTemplateReference(type="ref/resource", uri="tasks://tasks/{task_id}")
 
 TASKS_TOOLS = {
     "add_task",
@@ -61,7 +73,8 @@ def bad_tokens() -> dict[str, str]:
 
 
 def check_tools(tools: list[Tool], expected: set[str]) -> None:
-    """The listing names exactly `expected`, each with an output schema and the DESIGN annotations."""
+    """The listing names exactly `expected`, each with an output schema and the annotations that
+    docs/architecture.md ("The tool contracts") promises."""
     assert {tool.name for tool in tools} == expected
     for tool in tools:
         assert tool.output_schema, f"{tool.name} declares no output schema"

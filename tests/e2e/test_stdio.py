@@ -11,6 +11,13 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from mcp_types import (
+    CLIENT_CAPABILITIES_META_KEY,
+    CLIENT_INFO_META_KEY,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    PROTOCOL_VERSION_META_KEY,
+)
 
 from mcp_servers.common.identity import TokenCodec
 from tests.e2e.conftest import BIN, server_env, stdio_params
@@ -199,3 +206,76 @@ async def test_stdout_carries_only_json_rpc(script: str, tmp_path: Path, package
     assert replies[3]["result"].get("isError") is not True
     assert replies[4]["result"]["isError"] is True
     assert replies[4]["result"]["content"][0]["text"].startswith("Refused")
+
+
+MODERN_META = {
+    PROTOCOL_VERSION_META_KEY: "2026-07-28",
+    CLIENT_INFO_META_KEY: {"name": "raw", "version": "0"},
+    CLIENT_CAPABILITIES_META_KEY: {},
+}
+# Each malformed line and the error it must get back: (code, id).
+MALFORMED = [
+    (b"this is not json", (PARSE_ERROR, None)),
+    (b'{"jsonrpc": "2.0", "id": 7, "method": "tools/list"', (PARSE_ERROR, None)),  # cut short
+    (b'{"hello": "world"}', (INVALID_REQUEST, None)),
+    (b'{"jsonrpc": "2.0", "id": 5, "method": 42}', (INVALID_REQUEST, 5)),
+    (b'{"jsonrpc": "1.0", "id": "abc", "method": "ping"}', (INVALID_REQUEST, "abc")),
+    (b'[{"jsonrpc": "2.0", "id": 6, "method": "ping"}]', (INVALID_REQUEST, None)),  # MCP has no batches
+    (b"[]", (INVALID_REQUEST, None)),
+    (b"12", (INVALID_REQUEST, None)),
+]
+# Lines that must get no reply at all: blank ones, and a broken response (responses are never answered).
+UNANSWERED = [b"", b"   ", b'{"jsonrpc": "2.0", "id": 9, "result": 3}']
+
+
+def valid_requests(era: str) -> list[dict[str, Any]]:
+    """The session after the malformed lines: tools/list answered as id 100, in `era`."""
+    if era == "legacy":
+        return [
+            {"jsonrpc": "2.0", "id": 99, "method": "initialize", "params": INITIALIZE["params"]},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 100, "method": "tools/list", "params": {}},
+        ]
+    return [{"jsonrpc": "2.0", "id": 100, "method": "tools/list", "params": {"_meta": MODERN_META}}]
+
+
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+async def test_malformed_lines_get_json_rpc_errors(era: str, tmp_path: Path) -> None:
+    """A line that is not JSON gets -32700 and JSON that is no JSON-RPC message gets -32600 (id null,
+    or the request's id when it can be read), in order; blank lines and a broken response get
+    nothing; the session goes on and the next valid request is answered; stderr has no traceback."""
+    lines = [line for line, _ in MALFORMED] + UNANSWERED
+    payload = (
+        b"\n".join(lines) + b"\n" + b"".join(json.dumps(m).encode() + b"\n" for m in valid_requests(era))
+    )
+    command = [str(BIN / "tasks-mcp"), "--transport", "stdio"]
+    errlog = tmp_path / "stderr.log"
+    with errlog.open("wb") as stderr:
+        process = await anyio.open_process(
+            command, env=env_for(tmp_path) | {"MCP_LOG_LEVEL": "INFO"}, stderr=stderr
+        )
+    replies: list[dict[str, Any]] = []
+    try:
+        with anyio.fail_after(20):
+            assert process.stdin is not None and process.stdout is not None
+            await process.stdin.send(payload)
+            buffer = b""
+            while not any(reply.get("id") == 100 for reply in replies):
+                *complete, buffer = (buffer + await process.stdout.receive()).split(b"\n")
+                replies.extend(json.loads(line) for line in complete)
+            await process.stdin.aclose()
+            with anyio.fail_after(10):
+                await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    errors = [reply for reply in replies if "error" in reply]
+    assert [(reply["error"]["code"], reply["id"]) for reply in errors] == [want for _, want in MALFORMED]
+    assert all(reply["jsonrpc"] == "2.0" and reply["error"]["message"] for reply in errors)
+    answered = {reply["id"]: reply for reply in replies if "result" in reply}
+    assert set(answered) == ({99, 100} if era == "legacy" else {100})
+    assert "add_task" in {tool["name"] for tool in answered[100]["result"]["tools"]}
+    log = errlog.read_text(errors="replace")
+    assert "answered a malformed line" in log  # the INFO lines: the log was really captured
+    assert "Traceback" not in log and "ERROR" not in log, log

@@ -338,3 +338,15 @@ def test_a_bad_catalog_file_is_named_in_a_clear_error(tmp_path: Path, content: s
     with pytest.raises(ValueError, match=problem) as caught:
         load_catalog(path)
     assert str(path) in str(caught.value)
+
+
+async def test_ids_starting_with_match_as_typed(repo: ItemRepository, catalog: list[Product]) -> None:
+    """Completion candidates: ids with that prefix in id order, `_` literal, at most `limit`."""
+    ids = sorted(product["id"] for product in catalog)
+    prefix = ids[0][:-1]
+    expected = [item_id for item_id in ids if item_id.startswith(prefix)]
+    assert await repo.ids_starting_with(prefix) == expected[:100]
+    assert await repo.ids_starting_with(ids[0]) == [ids[0]]
+    assert await repo.ids_starting_with("", limit=3) == ids[:3]
+    assert await repo.ids_starting_with(ids[0].replace("_", "%")) == []
+    assert await repo.ids_starting_with("zzz") == []

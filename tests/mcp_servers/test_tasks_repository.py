@@ -324,3 +324,47 @@ async def test_sqlite_list_query_uses_an_owner_index(sqlite_url: str, status: st
         plan
     )
     assert "SCAN tasks" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+async def test_agenda_is_what_is_due_soon_or_urgent_soonest_first(repo: TaskRepository) -> None:
+    """Pending tasks due by the day given (overdue too) or high priority without a date, soonest
+    due first and by priority within a day; completed, later and other users' tasks stay out."""
+    today = date(2026, 6, 10)
+
+    async def add(
+        title: str, due: date | None, priority: Priority = Priority.medium, owner: str = "alice"
+    ) -> str:
+        return (await repo.add(owner=owner, title=title, due_date=due, priority=priority)).id
+
+    undated_high = await add("undated high", None, Priority.high)
+    today_low = await add("today low", today, Priority.low)
+    overdue = await add("overdue", today - timedelta(days=3))
+    today_high = await add("today high", today, Priority.high)
+    horizon = await add("on the horizon", today + timedelta(days=7), Priority.low)
+    await add("too late", today + timedelta(days=8), Priority.high)
+    await add("undated medium", None)
+    done = await add("done already", today)
+    await repo.set_status(owner="alice", task_id=done, status=TaskStatus.completed)
+    await add("bob's", today, Priority.high, owner="bob")
+
+    agenda = await repo.agenda(owner="alice", due_by=today + timedelta(days=7))
+    assert [task.id for task in agenda.tasks] == [overdue, today_high, today_low, horizon, undated_high]
+    assert agenda.total == 7  # every pending task of alice's, shown or not
+    assert [task.id for task in (await repo.agenda(owner="alice", due_by=today, limit=2)).tasks] == [
+        overdue,
+        today_high,
+    ]
+    assert (await repo.agenda(owner="carol", due_by=today)).tasks == []
+
+
+async def test_ids_starting_with_match_as_typed_and_only_the_owners(repo: TaskRepository) -> None:
+    """Completion candidates: the owner's ids with that prefix, newest first; `_` and `%` in the
+    prefix are literal (no LIKE wildcards), and another user's ids never match."""
+    mine = [(await repo.add(owner="alice", title=f"t{index}")).id for index in range(3)]
+    theirs = (await repo.add(owner="bob", title="b")).id
+    assert await repo.ids_starting_with(owner="alice", prefix="task_") == mine[::-1]
+    assert await repo.ids_starting_with(owner="alice", prefix=mine[1]) == [mine[1]]
+    assert await repo.ids_starting_with(owner="alice", prefix=theirs) == []
+    assert await repo.ids_starting_with(owner="alice", prefix="task%") == []
+    assert await repo.ids_starting_with(owner="alice", prefix="tas__") == []
+    assert await repo.ids_starting_with(owner="alice", prefix="", limit=2) == mine[:0:-1]

@@ -33,7 +33,7 @@ async def error(client: Client, tool: str, args: dict[str, Any], meta: dict[str,
 
 
 async def test_listing_shows_schemas_and_annotations(tasks_client: Client) -> None:
-    """Every tool declares input and output schemas and the annotations DESIGN.md promises."""
+    """Every tool declares input and output schemas and the annotations docs/architecture.md promises."""
     tools = {tool.name: tool for tool in (await tasks_client.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
