@@ -49,6 +49,19 @@ def prepare_store(settings: BackendSettings, *, migrate: bool) -> Migration | No
         sys.exit(f"chatkit-backend: {exc}")
 
 
+def check_mcp_config(settings: BackendSettings) -> None:
+    """The MCP config and its widget folders load (else the command ends naming the file); what the
+    servers themselves offer is checked when they connect, at start."""
+    if settings.mcp_config is None:
+        return
+    from backend.mcp.config import McpConfigError, load_mcp_config, load_widgets
+
+    try:
+        load_widgets(load_mcp_config(settings.mcp_config, settings.mcp_environment()))
+    except McpConfigError as exc:
+        sys.exit(f"chatkit-backend: {exc}")
+
+
 def migrate(argv: Sequence[str]) -> None:
     """`chatkit-backend migrate`: upgrade the chat store to the newest schema and say what was done."""
     argparse.ArgumentParser(
@@ -91,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("chatkit-backend: --workers must be at least 1")
     if options.workers > 1 and (options.port == 0 or ":memory:" in settings.database_url):
         sys.exit("chatkit-backend: several workers need a fixed port and a database file or server")
+    check_mcp_config(settings)
     migration = prepare_store(settings, migrate=settings.migrate_on_start)
     if migration is not None and migration.before != migration.after:
         print(f"chatkit-backend: {migration}", file=sys.stderr)
@@ -102,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if options.workers > 1:
         try:
             supervisor = Supervisor(
-                options.host, options.port, options.workers, settings.shutdown_grace_seconds
+                options.host,
+                options.port,
+                options.workers,
+                settings.shutdown_grace_seconds,
+                settings.mcp_auth_secret.get_secret_value(),
             )
             sys.exit(supervisor.run())
         except OSError as exc:

@@ -32,7 +32,7 @@ from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
 from backend.context import RequestContext
 from backend.db import create_engine
-from backend.mcp.config import load_mcp_config
+from backend.mcp.config import load_mcp_config, load_widgets
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
 from backend.page import create_page_router
@@ -150,12 +150,17 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         engine = create_engine(settings.database_url)
         store = SqlStore(engine, links=links, max_upload_bytes=settings.max_upload_bytes)
         await store.prepare(migrate=settings.migrate_on_start)
-        events = ToolEvents(settings.mcp_auth_secret.get_secret_value())
+        configs = (
+            load_mcp_config(settings.mcp_config, settings.mcp_environment())
+            if settings.mcp_config is not None
+            else None
+        )
+        library = load_widgets(configs or {})
+        events = ToolEvents(settings.mcp_auth_secret.get_secret_value(), library)
         hub = None
         model = None if agent is not None else create_model(settings)
         assistant = agent or create_assistant(model)
-        if settings.mcp_config is not None:
-            configs = load_mcp_config(settings.mcp_config, settings.mcp_environment())
+        if configs is not None:
             service_token = mint_identity_token(
                 settings.mcp_auth_secret.get_secret_value(),
                 SERVICE_USER,
@@ -166,7 +171,9 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
                 meta_resolver=events.identity,
                 data_extractor=events.widget,
                 service_token=service_token,
+                library=library,
             )
+            events.progress = hub.progress
             await hub.start(assistant)
         app.state.store, app.state.hub = store, hub
         app.state.chat = ChatServer(
@@ -175,9 +182,11 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             history_items=settings.history_items,
             hub=hub,
             events=events,
-            actions=WidgetActions(store, hub, events.identity_meta),
+            # The offline model reads the user's own words; a real model also gets a chosen prompt's.
+            server_prompts=agent is not None or settings.provider != "offline",
+            actions=WidgetActions(store, hub, events.identity_meta, library),
             approvals=ApprovalDesk(
-                store, hub, events.identity_meta, ttl_seconds=settings.approval_ttl_seconds
+                store, hub, events.identity_meta, ttl_seconds=settings.approval_ttl_seconds, library=library
             ),
         )
         try:

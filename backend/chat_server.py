@@ -51,6 +51,7 @@ from backend.agent.tool_events import ToolEvents
 from backend.approvals import ApprovalDesk, Resume, outcome_note, rejection_message
 from backend.context import RequestContext
 from backend.mcp.hub import McpHub
+from backend.mcp.prompts import prompt_input
 from backend.request_checks import RequestRejected
 from backend.store import SqlStore
 from backend.timestamps import for_the_wire
@@ -107,8 +108,10 @@ class ChatServer(ChatKitServer[RequestContext]):
         events: ToolEvents | None = None,
         actions: WidgetActions | None = None,
         approvals: ApprovalDesk | None = None,
+        server_prompts: bool = True,
     ) -> None:
         super().__init__(store=store, attachment_store=store)
+        self.server_prompts = server_prompts  # a message that names an MCP prompt brings its text
         self.sql_store = store
         self.agent = agent
         self.history_items = history_items
@@ -152,15 +155,26 @@ class ChatServer(ChatKitServer[RequestContext]):
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         agent, tools = await self._turn_agent()
+        model_input = await self.converter.to_agent_input(history)
+        model_input.extend(await self._chosen_prompt(input_user_message, context))  # type: ignore[arg-type]
         result = Runner.run_streamed(
             agent,
-            await self.converter.to_agent_input(history),
+            model_input,
             context=agent_context,
             hooks=self.events if tools else None,
             run_config=RunConfig(model_provider=self.model_provider),
         )
         async for event in self._stream(thread, agent_context, result, context):
             yield event
+
+    async def _chosen_prompt(
+        self, message: UserMessageItem | None, context: RequestContext
+    ) -> list[dict[str, Any]]:
+        """The messages of the MCP prompt the user's message names (a start-screen prompt), if any."""
+        if not self.server_prompts or message is None or self.hub is None or self.events is None:
+            return []
+        text = " ".join(part.text for part in message.content if isinstance(part, UserMessageTextContent))
+        return await prompt_input(self.hub, text, self.events.identity_meta(context.user_id))
 
     async def _turn_agent(self) -> tuple[Agent[Any], list[Tool]]:
         """The agent for one run, with the servers' tools.

@@ -1,4 +1,5 @@
-"""The action table: what each widget action type does, as data (`templates/actions.json`).
+"""The action table: what each widget action type does, as data (the `actions` of each widget
+folder's `widgets.json`).
 
 A widget's buttons and forms carry ActionConfigs whose `type` is a key of the table. An entry says
 which MCP tool the action calls (or none: an action may only change what the widget shows), which
@@ -155,7 +156,7 @@ class ActionSpec(BaseModel):
 
 
 class ActionTable(BaseModel):
-    """Action type -> what it does. Loaded from `templates/actions.json` at import."""
+    """Action type -> what it does: the `actions` of every loaded widget folder, merged."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -16,7 +16,7 @@ from typing import Any
 from chatkit.widgets import DynamicWidgetRoot
 
 from .actions import ActionSpec
-from .registry import TEMPLATE_ERRORS, Rendered, bind_tool_result, render
+from .library import TEMPLATE_ERRORS, Rendered, WidgetLibrary
 from .state import SourceCall, WidgetState, merge_record, result_record
 from .tree import WidgetTree
 
@@ -31,14 +31,15 @@ class ActionOutcome:
     added: Rendered | None
 
 
-def _rendered(state: WidgetState) -> Rendered | None:
+def _rendered(library: WidgetLibrary, state: WidgetState) -> Rendered | None:
     try:
-        return render(state)
+        return library.render(state)
     except TEMPLATE_ERRORS:
         return None
 
 
 def outcome(
+    library: WidgetLibrary,
     spec: ActionSpec,
     sender: WidgetState,
     payload: Mapping[str, Any],
@@ -49,21 +50,23 @@ def outcome(
     ui = spec.ui_for(payload)
 
     def same() -> Rendered | None:  # the clicked widget again, with its new `ui`
-        return _rendered(sender.model_copy(update={"ui": ui}))
+        return _rendered(library, sender.model_copy(update={"ui": ui}))
 
     if call is None:
         return ActionOutcome(sender=same(), added=None)
-    result = bind_tool_result(call.server, call.tool, structured, call.arguments)
+    result = library.bind_tool_result(call.server, call.tool, structured, call.arguments)
     if spec.show == "add":
         return ActionOutcome(sender=same() if ui != sender.ui else None, added=result)
     if result is not None and result.state.template == sender.template:
         if ui == result.state.ui:
             return ActionOutcome(sender=result, added=None)
-        return ActionOutcome(sender=_rendered(result.state.model_copy(update={"ui": ui})), added=None)
+        return ActionOutcome(
+            sender=_rendered(library, result.state.model_copy(update={"ui": ui})), added=None
+        )
     record = result_record(structured) if structured else None
     merged = merge_record(sender.data, record, remove=spec.remove) if record is not None else None
     if merged is not None:
-        rendered = _rendered(sender.model_copy(update={"data": merged, "ui": ui}))
+        rendered = _rendered(library, sender.model_copy(update={"data": merged, "ui": ui}))
         if rendered is not None:
             return ActionOutcome(sender=rendered, added=None)
     return ActionOutcome(sender=result or same(), added=None)

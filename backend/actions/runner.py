@@ -28,18 +28,17 @@ from backend.mcp.hub import McpHub, ToolUnavailable
 from backend.request_checks import RequestRejected
 from backend.store import SqlStore
 from shared_widgets import (
-    ACTIONS,
+    BUILTIN,
+    TEMPLATE_ERRORS,
     ActionRefused,
     ActionSpec,
-    ActionTable,
     Rendered,
     SourceCall,
+    WidgetLibrary,
     WidgetState,
     matching_action,
-    render,
 )
 from shared_widgets.outcomes import outcome, with_notice
-from shared_widgets.registry import TEMPLATE_ERRORS
 
 MAX_PAYLOAD_KEYS = 50
 MAX_CHECKED = 256
@@ -96,12 +95,18 @@ def short_error(text: str) -> str:
 
 
 class WidgetActions:
-    """Checks and runs widget actions for one backend: its Store, its MCP servers, its table."""
+    """Checks and runs widget actions for one backend: its Store, its MCP servers, its widget
+    library (templates and the action table)."""
 
     def __init__(
-        self, store: SqlStore, hub: McpHub | None, identity: IdentityMeta, table: ActionTable = ACTIONS
+        self,
+        store: SqlStore,
+        hub: McpHub | None,
+        identity: IdentityMeta,
+        library: WidgetLibrary = BUILTIN,
     ) -> None:
-        self.store, self.hub, self.identity, self.table = store, hub, identity, table
+        self.store, self.hub, self.identity = store, hub, identity
+        self.library, self.table = library, library.actions
         self.arguments = ArgumentChecker()
         # What `check` prepared for a request, for its `run` moments later (the SDK loads the
         # thread and the sender in between): each request is checked once, not twice.
@@ -220,9 +225,11 @@ class WidgetActions:
         added: Rendered | None = None
         for _ in range(SAVE_ATTEMPTS):
             if failure is not None:
-                changed, added = _failed(state, sender.widget, failure), None
+                changed, added = _failed(self.library, state, sender.widget, failure), None
             else:
-                done = outcome(prepared.spec, state, prepared.payload, prepared.call, structured)
+                done = outcome(
+                    self.library, prepared.spec, state, prepared.payload, prepared.call, structured
+                )
                 changed, added = done.sender, done.added
             if changed is None:
                 break
@@ -278,11 +285,11 @@ class WidgetActions:
         return item
 
 
-def _failed(state: WidgetState, shown: Any, message: str) -> Rendered:
+def _failed(library: WidgetLibrary, state: WidgetState, shown: Any, message: str) -> Rendered:
     """The clicked widget again (any form closed), saying why the action did not work."""
     closed = state.model_copy(update={"ui": {}})
     try:
-        rendered = render(closed)
+        rendered = library.render(closed)
     except TEMPLATE_ERRORS:  # the stored state no longer renders: keep the widget the user saw
         rendered = Rendered(state, shown)
     return Rendered(rendered.state, with_notice(rendered.widget, message))

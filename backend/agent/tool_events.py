@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,21 +14,9 @@ from chatkit.types import ProgressUpdateEvent, ThreadItemDoneEvent, WidgetItem
 
 from backend.mcp.identity import IDENTITY_META_KEY, IdentityTokens
 from backend.store import SqlStore
-from shared_widgets import bind_tool_result
+from shared_widgets import BUILTIN, WidgetLibrary
 
 logger = logging.getLogger(__name__)
-PROGRESS = {
-    "add_task": "Adding the task…",
-    "list_tasks": "Looking at your tasks…",
-    "get_task": "Opening the task…",
-    "update_task": "Updating the task…",
-    "complete_task": "Completing the task…",
-    "reopen_task": "Reopening the task…",
-    "delete_task": "Deleting the task…",
-    "search_items": "Searching items…",
-    "get_item": "Opening the item…",
-    "list_categories": "Listing categories…",
-}
 
 
 def _agent_context(run_context: RunContextWrapper[Any]) -> AgentContext[Any]:
@@ -41,8 +29,11 @@ def _agent_context(run_context: RunContextWrapper[Any]) -> AgentContext[Any]:
 class ToolEvents(RunHooks[Any]):
     """Identity for every call, a progress line while a tool runs, a widget for its result."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, library: WidgetLibrary = BUILTIN) -> None:
         self._tokens = IdentityTokens(secret)
+        self.library = library
+        # The progress line of a tool: the MCP hub's (title, binding, name) once it is connected.
+        self.progress: Callable[[Tool], str] = lambda tool: library.progress("", tool.name)
 
     async def identity(self, call: MCPToolMetaContext) -> dict[str, Any]:
         """The `_meta` of one tool call: a short-lived token for the end user of this run."""
@@ -54,8 +45,7 @@ class ToolEvents(RunHooks[Any]):
 
     async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
         """Show the call while it runs."""
-        text = PROGRESS.get(tool.name, f"Running {tool.name}…")
-        await _agent_context(context).stream(ProgressUpdateEvent(icon="bolt", text=text))
+        await _agent_context(context).stream(ProgressUpdateEvent(icon="bolt", text=self.progress(tool)))
 
     async def widget(self, result: MCPToolCustomDataContext) -> Mapping[str, Any] | None:
         """Render a successful structured result as a widget and stream it into the thread; a widget
@@ -63,7 +53,7 @@ class ToolEvents(RunHooks[Any]):
         if result.is_error or not result.structured_content:
             return None
         try:
-            bound = bind_tool_result(
+            bound = self.library.bind_tool_result(
                 result.server_name, result.tool_name, result.structured_content, result.arguments
             )
         except Exception:  # a template bug must not fail the tool call: the text reply still arrives

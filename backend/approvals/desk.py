@@ -25,7 +25,7 @@ from backend.context import RequestContext
 from backend.mcp.hub import McpHub
 from backend.store import SqlStore
 from backend.store.approvals import Approval
-from shared_widgets import WidgetState, render
+from shared_widgets import BUILTIN, WidgetLibrary, WidgetState
 from shared_widgets.approval import ApprovalView
 
 IdentityMeta = Callable[[str], dict[str, Any]]
@@ -74,9 +74,16 @@ class ApprovalDesk:
     """Pauses, confirmations and decisions for one backend."""
 
     def __init__(
-        self, store: SqlStore, hub: McpHub | None, identity: IdentityMeta, *, ttl_seconds: int
+        self,
+        store: SqlStore,
+        hub: McpHub | None,
+        identity: IdentityMeta,
+        *,
+        ttl_seconds: int,
+        library: WidgetLibrary = BUILTIN,
     ) -> None:
         self.store, self.hub, self.identity, self.ttl = store, hub, identity, timedelta(seconds=ttl_seconds)
+        self.library = library
 
     async def pause(
         self, thread: ThreadMetadata, result: RunResultStreaming, context: RequestContext
@@ -109,7 +116,7 @@ class ApprovalDesk:
                 status="pending",
                 note="",
             )
-            rendered = render(WidgetState(template=TEMPLATE, data=view.model_dump()))
+            rendered = self.library.render(WidgetState(template=TEMPLATE, data=view.model_dump()))
             item = WidgetItem(
                 id=self.store.generate_item_id("message", thread, context),
                 thread_id=thread.id,
@@ -185,7 +192,7 @@ class ApprovalDesk:
             return None
         state, version = stored
         data = {**state.data, "status": status, "note": note}
-        rendered = render(state.model_copy(update={"data": data}))
+        rendered = self.library.render(state.model_copy(update={"data": data}))
         await self.store.widget_states.save(
             approval.thread_id, approval.item_id, rendered.state, context, expected=version
         )

@@ -1,8 +1,10 @@
 """`mcp_servers.json`: the `mcpServers` shape MCP users know, plus a few keys of ours.
 
 Each entry has `command` (+ `args`, `env`, `cwd`) for stdio or `url` (+ `headers`) for streamable
-HTTP, and optionally `timeout_seconds`, `allow_tools`, `deny_tools`, `enabled` and
-`require_approval` (see `backend.mcp.approval_policy`). Values in
+HTTP, with an optional `type` (`"stdio"`, `"http"` or `"streamable-http"`, as desktop MCP clients
+write it), and optionally `timeout_seconds`, `allow_tools`, `deny_tools`, `enabled`,
+`require_approval` (see `backend.mcp.approval_policy`) and `widgets` (a folder of `.widget` files
+and their `widgets.json`, relative to the config file). Values in
 `env`, `url` and `headers` may say `${VAR}` or `${VAR:-default}`: they are filled from the
 backend's own environment, so one set of variables configures the whole system.
 """
@@ -15,11 +17,12 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from backend.mcp.approval_policy import ApprovalSetting
+from shared_widgets import WidgetLibrary, WidgetsError, configured_folder, load_library
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -29,6 +32,8 @@ class McpServerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = None
+    """The transport, as MCP clients write it; optional (`command` means stdio, `url` HTTP)."""
     command: str | None = None
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
@@ -40,11 +45,27 @@ class McpServerConfig(BaseModel):
     deny_tools: list[str] = Field(default_factory=list)
     enabled: bool = True
     require_approval: ApprovalSetting = "destructive"
+    widgets: Path | None = None
+    """A folder of widgets for this server's tools (relative paths: from the config file)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == "sse":
+            raise ValueError(
+                "`type: sse` (the deprecated HTTP+SSE transport) is not supported: "
+                "use a streamable HTTP endpoint (`type: http`) or stdio"
+            )
+        return data
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerConfig:
         if (self.command is None) == (self.url is None):
             raise ValueError("give either `command` (stdio) or `url` (streamable HTTP)")
+        if self.type == "stdio" and self.command is None:
+            raise ValueError("`type: stdio` needs a `command`")
+        if self.type not in (None, "stdio") and self.url is None:
+            raise ValueError(f"`type: {self.type}` needs a `url`")
         return self
 
 
@@ -91,5 +112,18 @@ def load_mcp_config(path: Path, environment: Mapping[str, str]) -> dict[str, Mcp
             config.url = expand(config.url, environment)
         if config.command is not None:
             config.command = resolve_command(config.command)
+        if config.widgets is not None:
+            config.widgets = (path.parent / Path(expand(str(config.widgets), environment))).resolve()
         configs[name] = config
     return configs
+
+
+def load_widgets(configs: Mapping[str, McpServerConfig]) -> WidgetLibrary:
+    """The packaged widgets plus each server's `widgets` folder, checked as they load (a file that
+    does not hold together is an `McpConfigError` naming it)."""
+    try:
+        return load_library(
+            configured_folder(config.widgets, name) for name, config in configs.items() if config.widgets
+        )
+    except WidgetsError as exc:
+        raise McpConfigError(f"MCP config, widgets: {exc}") from None

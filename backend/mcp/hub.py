@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from agents import AgentBase, RunContextWrapper, Tool
+from agents import AgentBase, FunctionTool, RunContextWrapper, Tool
 from agents.mcp import (
     MCPServer,
     MCPServerManager,
@@ -22,11 +22,14 @@ from agents.mcp import (
     create_static_tool_filter,
 )
 from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext, MCPUtil
-from mcp_types import CallToolResult
+from agents.tool import get_function_tool_origin
+from mcp_types import CallToolResult, GetPromptResult
+from mcp_types import Prompt as McpPrompt
 from mcp_types import Tool as McpTool
 
 from backend.mcp.approval_policy import sdk_policy, unknown_tools
 from backend.mcp.config import McpConfigError, McpServerConfig
+from shared_widgets import BUILTIN, WidgetLibrary
 
 logger = logging.getLogger(__name__)
 RETRY_INTERVAL_SECONDS = 2.0
@@ -39,6 +42,19 @@ class ToolUnavailable(Exception):
     """A direct tool call that could not reach its server; the message is written for the user."""
 
 
+async def _prompts_of(server: MCPServer) -> list[McpPrompt]:
+    """The prompts a server lists (none when it does not offer prompts or cannot list them)."""
+    initialized = getattr(server, "server_initialize_result", None)
+    capabilities = getattr(initialized, "capabilities", None)
+    if capabilities is not None and capabilities.prompts is None:
+        return []
+    try:
+        return list((await server.list_prompts()).prompts)
+    except Exception as exc:  # a server's prompts are a nicety: its tools still work
+        logger.warning("MCP server %r: could not list prompts: %r", server.name, exc)
+        return []
+
+
 class McpHub:
     """The MCP servers of the config, each in its own manager so one can restart alone."""
 
@@ -49,8 +65,10 @@ class McpHub:
         meta_resolver: MetaResolver,
         data_extractor: DataExtractor,
         service_token: str | None = None,
+        library: WidgetLibrary = BUILTIN,
     ) -> None:
         self._configs = dict(configs)
+        self.library = library
         self._service_token = service_token
         self._meta_resolver = meta_resolver
         self._data_extractor = data_extractor
@@ -60,6 +78,11 @@ class McpHub:
         self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
         # Every offered tool, per server, as last listed (kept while the server is down).
         self._listed: dict[str, dict[str, McpTool]] = {}
+        # The line shown while a tool runs, per (server, tool), from its title or its binding.
+        self._progress: dict[tuple[str, str], str] = {}
+        self._misfits: dict[str, list[str]] = {}
+        # Each server's prompts (MCP `prompts/list`), as last listed; the page offers them.
+        self._prompts: dict[str, list[McpPrompt]] = {}
         # One conversion at a time per server: the turns that arrive together on a cold cache
         # wait for it instead of each listing and converting the tools again.
         self._converting: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self._configs}
@@ -135,6 +158,10 @@ class McpHub:
                     f"MCP config, server {name!r}: require_approval names tools the server does not "
                     f"offer: {', '.join(unknown)} (it offers {', '.join(sorted(offered)) or 'none'})"
                 )
+            misfits = self._misfits.get(name)
+            if misfits:
+                await self.close()
+                raise McpConfigError(f"MCP config, server {name!r}, widgets: " + " | ".join(misfits))
 
     async def close(self) -> None:
         """Close every connection (stdio servers' processes end)."""
@@ -172,13 +199,44 @@ class McpHub:
                         converted = await MCPUtil.get_function_tools(
                             server, False, RunContextWrapper(context=None), agent
                         )
-                        offered = {tool.name for tool in converted}
-                        self._listed[server.name] = {
-                            tool.name: tool for tool in server.cached_tools or [] if tool.name in offered
-                        }
+                        self._learn(server.name, server.cached_tools or [], converted)
+                        self._prompts[server.name] = await _prompts_of(server)
                         self._tools[server.name] = converted
             tools.extend(self._tools[server.name])
         return tools
+
+    def _learn(self, name: str, listed: list[McpTool], converted: list[Tool]) -> None:
+        """Note what a server offers, its tools' progress lines, and whether its widgets fit."""
+        offered = {tool.name for tool in converted}
+        self._listed[name] = {tool.name: tool for tool in listed if tool.name in offered}
+        for tool in listed:
+            title = tool.title or (tool.annotations.title if tool.annotations is not None else None)
+            self._progress[name, tool.name] = self.library.progress(name, tool.name, title)
+        misfits = self.library.misfits(name, {tool.name: tool.output_schema for tool in listed})
+        self._misfits[name] = misfits
+        for misfit in misfits:  # at start these stop the backend; later, results fall back to generic widgets
+            logger.error("MCP server %r: %s", name, misfit)
+
+    def progress(self, tool: Tool) -> str:
+        """The line to show while `tool` runs (its MCP title, its binding's label, or its name)."""
+        origin = get_function_tool_origin(tool) if isinstance(tool, FunctionTool) else None
+        server = origin.mcp_server_name if origin is not None else None
+        known = self._progress.get((server, tool.name)) if server is not None else None
+        return known or self.library.progress(server or "", tool.name)
+
+    def prompts(self) -> list[tuple[str, McpPrompt]]:
+        """Every prompt the servers offer, as (server, prompt), in config order."""
+        return [(name, prompt) for name in self._configs for prompt in self._prompts.get(name, [])]
+
+    async def get_prompt(self, server: str, name: str, meta: dict[str, Any]) -> GetPromptResult:
+        """One prompt of `server` (`prompts/get`, no arguments) with `meta` on the request (the
+        user's identity); `ToolUnavailable` when the server is not connected."""
+        connection = {connection.name: connection for connection in await self.servers()}.get(server)
+        session = getattr(connection, "session", None)
+        if connection is None or session is None:
+            raise ToolUnavailable(f"The {server} tool server is unavailable right now.")
+        timeout = self._configs[server].timeout_seconds
+        return await asyncio.wait_for(session.get_prompt(name, None, meta=meta), timeout)
 
     def configured(self, server: str) -> bool:
         """Whether the config has a server of this name (enabled)."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from mcp_types import Prompt
 
+from backend.mcp.prompts import prompt_label
 from backend.settings import BackendSettings
 
 logger = logging.getLogger(__name__)
@@ -21,19 +24,27 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
-# The offline model's phrases (README, "The offline model"); any other model gets prompts any model can do.
+# The offline model's phrases (docs/backend.md, "The offline model"); any other model gets prompts any model
+# can do. Each names the MCP server it needs (offered only while that server is configured).
 OFFLINE_PROMPTS = [
-    {"label": "Add a task", "prompt": "add task buy milk", "icon": "write"},
-    {"label": "List my tasks", "prompt": "list tasks", "icon": "check-circle"},
-    {"label": "Search the catalog", "prompt": "search desk lamp", "icon": "search"},
+    {"label": "Add a task", "prompt": "add task buy milk", "icon": "write", "needs": "tasks"},
+    {"label": "List my tasks", "prompt": "list tasks", "icon": "check-circle", "needs": "tasks"},
+    {"label": "Search the catalog", "prompt": "search desk lamp", "icon": "search", "needs": "items"},
     {"label": "What can you do?", "prompt": "help", "icon": "circle-question"},
 ]
 MODEL_PROMPTS = [
-    {"label": "Add a task", "prompt": "Add a task to buy milk", "icon": "write"},
-    {"label": "List my tasks", "prompt": "Which tasks are still open?", "icon": "check-circle"},
-    {"label": "Search the catalog", "prompt": "Find me a desk lamp", "icon": "search"},
+    {"label": "Add a task", "prompt": "Add a task to buy milk", "icon": "write", "needs": "tasks"},
+    {
+        "label": "List my tasks",
+        "prompt": "Which tasks are still open?",
+        "icon": "check-circle",
+        "needs": "tasks",
+    },
+    {"label": "Search the catalog", "prompt": "Find me a desk lamp", "icon": "search", "needs": "items"},
     {"label": "What can you do?", "prompt": "What can you do?", "icon": "circle-question"},
 ]
+# At most this many start-screen prompts: the servers' own first, then the model's.
+MAX_START_PROMPTS = 6
 # Inside <script> only `</script`, `<!--` and `]]>` are special; escaping <, > and & covers them all,
 # and U+2028/U+2029 keep the JSON a valid JavaScript literal too.
 SCRIPT_ESCAPES = str.maketrans(
@@ -41,8 +52,38 @@ SCRIPT_ESCAPES = str.maketrans(
 )
 
 
-def page_config(settings: BackendSettings) -> dict[str, Any]:
-    """What the page is told: script and API locations, domain key, texts, whether to ask for a token."""
+def start_prompts(
+    settings: BackendSettings,
+    server_prompts: list[tuple[str, Prompt]],
+    servers: Collection[str] | None = None,
+) -> list[dict[str, str]]:
+    """The start screen's prompts: one per MCP prompt the connected servers offer (its title as
+    the request), then the ones the current model understands for the configured `servers` (None:
+    as shipped, tasks and items), without repeats, at most six."""
+    offline = settings.provider == "offline"
+    available = {"tasks", "items"} if servers is None else set(servers)
+    chosen: list[dict[str, str]] = []
+    seen: set[str] = set()
+    from_servers = [
+        {"label": prompt_label(prompt), "prompt": prompt_label(prompt), "icon": "sparkle"}
+        for _, prompt in server_prompts
+    ]
+    for entry in [*from_servers, *(OFFLINE_PROMPTS if offline else MODEL_PROMPTS)]:
+        if entry.get("needs", "") not in available | {""}:
+            continue
+        if entry["label"].casefold() not in seen and len(chosen) < MAX_START_PROMPTS:
+            seen.add(entry["label"].casefold())
+            chosen.append({key: value for key, value in entry.items() if key != "needs"})
+    return chosen
+
+
+def page_config(
+    settings: BackendSettings,
+    server_prompts: list[tuple[str, Prompt]] | None = None,
+    servers: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """What the page is told: script and API locations, domain key, texts, whether to ask for a
+    token, and the start screen's prompts (the MCP servers' own among them)."""
     offline = settings.provider == "offline"
     return {
         "scriptUrl": settings.chatkit_script_url,
@@ -51,7 +92,7 @@ def page_config(settings: BackendSettings) -> dict[str, Any]:
         "title": settings.chatkit_page_title,
         "auth": not settings.local_mode,
         "greeting": "Manage your tasks and search the catalog." if offline else "What can I help with today?",
-        "prompts": OFFLINE_PROMPTS if offline else MODEL_PROMPTS,
+        "prompts": start_prompts(settings, server_prompts or [], servers),
         "composerPlaceholder": "Try “add task buy milk” or “help”" if offline else "Message the assistant",
         "maxUploadBytes": settings.max_upload_bytes,
     }
@@ -62,16 +103,21 @@ def script_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False).translate(SCRIPT_ESCAPES)
 
 
-def render_page(settings: BackendSettings) -> str:
+def render_page(
+    settings: BackendSettings,
+    server_prompts: list[tuple[str, Prompt]] | None = None,
+    servers: Collection[str] | None = None,
+) -> str:
     """The page with this backend's settings in its `chatkit-config` block."""
     template = files(__package__).joinpath("chatkit.html").read_text(encoding="utf-8")
     if template.count(PLACEHOLDER) != 1:
         raise RuntimeError(f"chatkit.html must hold {PLACEHOLDER} exactly once")
-    return template.replace(PLACEHOLDER, script_json(page_config(settings)))
+    return template.replace(PLACEHOLDER, script_json(page_config(settings, server_prompts, servers)))
 
 
 def create_page_router(settings: BackendSettings) -> APIRouter:
-    """`GET /`: the page when CHATKIT_PAGE is on, else a 404 JSON error; the page is rendered once, here."""
+    """`GET /`: the page when CHATKIT_PAGE is on, else a 404 JSON error. The page is rendered again
+    only when the MCP servers' prompts change (a server connected, or came back with others)."""
     router = APIRouter()
     if not settings.chatkit_page_enabled:
 
@@ -84,10 +130,21 @@ def create_page_router(settings: BackendSettings) -> APIRouter:
 
     if not settings.local_mode and settings.chatkit_domain_key == PLACEHOLDER_DOMAIN_KEY:
         logger.warning("The ChatKit page uses a placeholder CHATKIT_DOMAIN_KEY: it only works on localhost.")
-    html = render_page(settings)
+    rendered: dict[tuple[tuple[str, ...] | None, tuple[tuple[str, str, str], ...]], str] = {}
 
     @router.get("/", include_in_schema=False)
-    async def page() -> Response:
+    async def page(request: Request) -> Response:
+        # Before the app started (no `hub` yet), the shipped servers are assumed; without an MCP
+        # config (`hub` None) there are none.
+        started = hasattr(request.app.state, "hub")
+        hub = request.app.state.hub if started else None
+        prompts = hub.prompts() if hub is not None else []
+        servers = tuple(hub.status()) if hub is not None else (() if started else None)
+        key = (servers, tuple((server, prompt.name, prompt.title or "") for server, prompt in prompts))
+        html = rendered.get(key)
+        if html is None:
+            rendered.clear()  # one page at a time: the servers' current prompts
+            html = rendered[key] = render_page(settings, prompts, servers)
         return HTMLResponse(html, headers=HEADERS)
 
     return router

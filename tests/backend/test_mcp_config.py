@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.mcp.config import McpConfigError, load_mcp_config
+from backend.mcp.config import McpConfigError, load_mcp_config, load_widgets
 
 SHIPPED = Path(__file__).resolve().parents[2] / "mcp_servers.json"
 
@@ -74,6 +74,13 @@ def test_allow_and_deny_lists_and_disabled_servers(tmp_path: Path) -> None:
         ('{"mcpServers": {"a": {"command": "x", "url": "http://y"}}}', "either `command`"),
         ('{"mcpServers": {"a": {"command": "x", "timeout_seconds": -1}}}', "timeout_seconds"),
         ('{"mcpServers": {"a": {"command": "x", "typo": 1}}}', "typo"),
+        ('{"mcpServers": {"a": {"type": "sse", "url": "http://y/sse"}}}', "not supported"),
+        (
+            '{"mcpServers": {"a": {"type": "stdio", "url": "http://y/mcp"}}}',
+            "`type: stdio` needs a `command`",
+        ),
+        ('{"mcpServers": {"a": {"type": "http", "command": "x"}}}', "`type: http` needs a `url`"),
+        ('{"mcpServers": {"a": {"type": "websocket", "command": "x"}}}', "type"),
     ],
 )
 def test_bad_configs_name_the_file_and_the_problem(tmp_path: Path, content: str, message: str) -> None:
@@ -83,3 +90,28 @@ def test_bad_configs_name_the_file_and_the_problem(tmp_path: Path, content: str,
     with pytest.raises(McpConfigError, match=message) as raised:
         load_mcp_config(path, {})
     assert str(path) in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["http", "streamable-http", "streamableHttp"])
+def test_entries_may_say_their_type_as_desktop_clients_write_it(tmp_path: Path, kind: str) -> None:
+    """The snippets MCP clients (and our docs) print carry `type`; they load as they are."""
+    path = write(
+        tmp_path,
+        {
+            "local": {"type": "stdio", "command": "tasks-mcp", "args": ["--transport", "stdio"]},
+            "remote": {"type": kind, "url": "http://127.0.0.1:8102/mcp"},
+        },
+    )
+    configs = load_mcp_config(path, {})
+    assert configs["local"].command is not None and configs["local"].command.endswith("tasks-mcp")
+    assert configs["remote"].url == "http://127.0.0.1:8102/mcp" and configs["remote"].type == kind
+
+
+def test_a_widgets_folder_is_found_from_the_config_files_directory(tmp_path: Path) -> None:
+    """Relative to the config file (not the working directory), with `${VAR}` filled in."""
+    (tmp_path / "conf" / "notes-widgets").mkdir(parents=True)
+    path = tmp_path / "conf" / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"notes": {"command": "x", "widgets": "${W:-notes-widgets}"}}}))
+    assert load_mcp_config(path, {})["notes"].widgets == tmp_path / "conf" / "notes-widgets"
+    with pytest.raises(McpConfigError, match="is not a directory"):
+        load_widgets(load_mcp_config(path, {"W": "missing"}))

@@ -138,3 +138,26 @@ def test_page_settings_are_validated() -> None:
         BackendSettings(CHATKIT_DOMAIN_KEY="")
     with pytest.raises(ValueError, match="CHATKIT_PAGE_TITLE"):
         BackendSettings(CHATKIT_PAGE_TITLE="")
+
+
+def test_start_prompts_put_the_servers_prompts_first_and_offer_only_what_is_configured() -> None:
+    """MCP prompts lead (their titles, else their names in words); the model's own suggestions
+    follow for the servers that are there; no repeats; six at most."""
+    from mcp_types import Prompt
+
+    from backend.page import start_prompts
+
+    settings = BackendSettings(LLM_PROVIDER="offline")
+    prompts = [
+        ("notes", Prompt(name="review_notes", title="Review my notes")),
+        ("tasks", Prompt(name="plan_my_day")),
+        ("other", Prompt(name="add-a-task")),  # the same label as a built-in one: shown once
+    ]
+    chosen = start_prompts(settings, prompts, ["notes", "tasks"])
+    assert [entry["label"] for entry in chosen] == [
+        "Review my notes", "Plan my day", "Add a task", "List my tasks", "What can you do?",
+    ]  # fmt: skip
+    assert chosen[0] == {"label": "Review my notes", "prompt": "Review my notes", "icon": "sparkle"}
+    assert [entry["prompt"] for entry in start_prompts(settings, [], [])] == ["help"]
+    many = [("x", Prompt(name=f"prompt_{index}")) for index in range(10)]
+    assert len(start_prompts(settings, many, None)) == 6

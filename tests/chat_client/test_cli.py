@@ -58,7 +58,7 @@ def test_one_shot_add_then_list_in_the_same_thread(backend: Backend) -> None:
     assert added.stderr == ""
     out = added.stdout
     assert "\x1b" not in out  # not a terminal: no control codes
-    assert "… Adding the task…" in out  # the progress update
+    assert "… Add task…" in out  # the progress update: the tool's MCP title
     assert "Task created" in out and "buy milk" in out  # the card
     assert "Pending" in out and "Medium priority" in out  # its badges
     task_id = TASK_ID.search(out).group()

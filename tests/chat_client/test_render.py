@@ -61,10 +61,10 @@ def expected(name: str, data: dict[str, Any]) -> list[str]:
             )
         ]
     if name == "task_card":
-        task = data["task"]
+        task = data.get("task", data)  # a change holds the task; get_task's result is the task
         if ui.get("editing") == task["id"]:
             return [task["title"], task["id"], task["priority"].capitalize(), "Save", "Cancel"]
-        state = "Deleted" if data["status"] == "deleted" else task["status"].capitalize()
+        state = "Deleted" if "task" in data and data["status"] == "deleted" else task["status"].capitalize()
         return [task["title"], task["id"], f"{task['priority'].capitalize()} priority", state]
     if name == "item_results":
         if not data["items"]:

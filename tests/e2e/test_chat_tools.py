@@ -71,7 +71,7 @@ async def test_tasks_and_search_through_the_agent(http: httpx2.AsyncClient, app:
     replies arrive in the stream and stay in the Store."""
     alice = ChatKitClient(http, user_token("alice"))
     thread_id, events, text, widgets = await turn(alice, None, "add task buy milk")
-    assert any(isinstance(event, ProgressUpdateEvent) and "Adding" in event.text for event in events)
+    assert any(isinstance(event, ProgressUpdateEvent) and event.text == "Add task…" for event in events)
     assert text.startswith("Task created:")
     task_id = TASK_ID.search(text).group()
     assert len(widgets) == 1

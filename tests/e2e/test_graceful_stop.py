@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, parse_sse, user_input, user_token
-from tests.e2e.conftest import BackendProcess, Launcher, run_backend, server_env
-from tests.providers.fake_llm import FakeLLM, Text, serve
+from tests.backend.conftest import parse_sse, user_input, user_token
+from tests.e2e.conftest import BackendProcess, Launcher, model_env, run_backend, server_env
+from tests.providers.fake_llm import FakeLLM, Text, running
 
 pytestmark = pytest.mark.e2e
 PIECES = [f"piece {index} " for index in range(12)]
@@ -25,27 +25,12 @@ PIECES = [f"piece {index} " for index in range(12)]
 @pytest.fixture
 async def slow_model() -> AsyncIterator[FakeLLM]:
     """A model that streams one frame every 0.3 s."""
-    fake = FakeLLM()
-    fake.frame_delay = 0.3
-    async with serve(fake.app) as url:
-        fake.base_url = f"{url}/v1"
+    async with running(frame_delay=0.3) as fake:
         yield fake
 
 
-def model_env(tmp_path: Path, fake: FakeLLM, grace: float) -> dict[str, str]:
-    return server_env(
-        tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
-        AUTH_JWT_SECRET=AUTH_SECRET,
-        AUTH_AUDIENCE=AUDIENCE,
-        AUTH_ISSUER=ISSUER,
-        MCP_CONFIG="",
-        LLM_PROVIDER="openai-compatible",
-        LLM_BASE_URL=fake.base_url,
-        LLM_MODEL="slow-model",
-        OPENAI_API_KEY="sk-test-graceful",
-        SHUTDOWN_GRACE_SECONDS=str(grace),
-    )
+def stop_env(tmp_path: Path, fake: FakeLLM, grace: float) -> dict[str, str]:
+    return model_env(tmp_path, fake.base_url, MCP_CONFIG="", SHUTDOWN_GRACE_SECONDS=str(grace))
 
 
 HEADERS = {"Authorization": f"Bearer {user_token('alice')}", "Content-Type": "application/json"}
@@ -71,7 +56,7 @@ async def test_sigterm_lets_a_streaming_turn_finish_refuses_new_requests_and_exi
     tmp_path: Path, slow_model: FakeLLM
 ) -> None:
     slow_model.push(Text(*PIECES))
-    env = model_env(tmp_path, slow_model, grace=30)
+    env = stop_env(tmp_path, slow_model, grace=30)
     with run_backend(tmp_path, env, ready="/healthz") as backend:
         async with httpx2.AsyncClient(timeout=30) as http, httpx2.AsyncClient(timeout=10) as other:
             received = b""
@@ -102,7 +87,7 @@ async def test_sigterm_lets_a_streaming_turn_finish_refuses_new_requests_and_exi
 async def test_the_grace_period_bounds_the_wait(tmp_path: Path, slow_model: FakeLLM) -> None:
     slow_model.frame_delay = 1.0
     slow_model.push(Text(*[f"word{index} " for index in range(60)]))  # a minute of streaming
-    env = model_env(tmp_path, slow_model, grace=1)
+    env = stop_env(tmp_path, slow_model, grace=1)
     with run_backend(tmp_path, env, ready="/healthz") as backend:
         async with httpx2.AsyncClient(timeout=30) as http:
             stream = start_turn(http, backend)

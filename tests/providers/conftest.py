@@ -17,7 +17,7 @@ from backend.agent import models
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_token
-from tests.providers.fake_llm import FakeLLM, serve
+from tests.providers.fake_llm import FakeLLM, running, serve
 
 CONFIG = Path(__file__).resolve().parents[2] / "mcp_servers.json"
 KEY = "sk-fake-7Hq2Zr9LmW4xVb8NpQ3tYc6D"
@@ -44,9 +44,7 @@ def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def fake_llm() -> AsyncIterator[FakeLLM]:
     """A fresh fake model: push replies, read `requests`; `base_url` ends in `/v1`."""
-    fake = FakeLLM()
-    async with serve(fake.app) as url:
-        fake.base_url = f"{url}/v1"
+    async with running() as fake:
         yield fake
 
 

@@ -1,4 +1,5 @@
-"""A scripted OpenAI-compatible model server, served over real HTTP on 127.0.0.1 (DESIGN.md §5).
+"""A scripted OpenAI-compatible model server, served over real HTTP on 127.0.0.1
+(docs/architecture.md, "How we test").
 
 Each test pushes the replies it wants onto a queue; every request to the model takes the next one
 and is recorded (path, headers, JSON body, arrival time). Replies are streamed as the real APIs
@@ -415,3 +416,14 @@ async def serve(app: Any) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running(frame_delay: float = 0.0) -> AsyncIterator[FakeLLM]:
+    """A fresh fake model served on 127.0.0.1 (one frame every `frame_delay` s): push replies, read
+    `requests`; its `base_url` ends in `/v1`."""
+    fake = FakeLLM()
+    fake.frame_delay = frame_delay
+    async with serve(fake.app) as url:
+        fake.base_url = f"{url}/v1"
+        yield fake

@@ -9,7 +9,6 @@ from mcp_servers.items.models import Category, CategoryList, Item, ItemSearchRes
 from mcp_servers.tasks.models import ChangeKind, Priority, Task, TaskChange, TaskList, TaskStatus
 from shared_widgets.approval import ApprovalField, ApprovalView
 from shared_widgets.generic import GenericBadge, GenericCard, GenericField, GenericList, GenericRow
-from shared_widgets.registry import task_as_change
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 NASTY = [
@@ -139,11 +138,16 @@ def generic_list_data() -> dict[str, Any]:
     row = GenericRow(
         key="r1", title="Row", captions=["Score: 3"], badges=[GenericBadge(label="✓ Ok", color="success")]
     )
-    return GenericList(title="Results: 1", rows=[row]).model_dump()
+    return GenericList(title="Results: 21", rows=[row], more=20).model_dump()
 
 
 def generic_card_data() -> dict[str, Any]:
-    return GenericCard(title="Weather", rows=[GenericField(label="City", value="Oslo")], more=2).model_dump()
+    return GenericCard(
+        title="Weather",
+        body="Light snow all day, clearing by evening.",
+        rows=[GenericField(label="City", value="Oslo")],
+        more=2,
+    ).model_dump()
 
 
 def approval(status: str = "pending", note: str = "", *, destructive: bool = True) -> dict[str, Any]:
@@ -179,7 +183,7 @@ TEMPLATE_CASES: list[tuple[str, dict[str, Any]]] = [
     ("task_list", task_list(some_tasks()[:1], total=45, cursor="eyJhZnRlciI6M30")),
     *[("task_card", task_change(kind)) for kind in ("created", "updated", "completed", "reopened")],
     ("task_card", task_change("deleted", task(description="", due=None))),
-    ("task_card", task_as_change(task().model_dump(mode="json"))),
+    ("task_card", task().model_dump(mode="json")),  # get_task returns the bare task
     ("item_results", search_result()),
     ("item_results", search_result([], query="unobtainium")),
     ("item_results", search_result([], query="", match="no_words")),
@@ -190,12 +194,12 @@ TEMPLATE_CASES: list[tuple[str, dict[str, Any]]] = [
     ("category_list", category_list()),
     ("category_list", category_list([])),
     ("generic_list", generic_list_data()),
-    ("generic_list", GenericList(title="Results: 0", rows=[]).model_dump()),
+    ("generic_list", GenericList(title="Results: 0", rows=[], more=0).model_dump()),
     ("generic_card", generic_card_data()),
     ("approval", approval()),
     ("approval", approval("pending", destructive=False)),
     ("approval", approval("approved", "Approved: Task deleted: task_a1b2c3d4e5f6 'Buy milk'.")),
     ("approval", approval("rejected", "Rejected: it was not run, nothing was changed.")),
     ("approval", approval("expired", "")),
-    ("generic_card", GenericCard(title="Weather", rows=[], more=0).model_dump()),
+    ("generic_card", GenericCard(title="Weather", body="", rows=[], more=0).model_dump()),
 ]  # fmt: skip

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from mcp_servers.tasks.models import Priority, TaskStatus
 from shared_widgets import (
     ACTIONS,
+    BUILTIN,
     TEMPLATES,
     ActionRefused,
     ActionSpec,
@@ -27,7 +28,7 @@ from tests.shared_widgets import samples
 from tests.shared_widgets.checks import texts, walk
 
 MILK, PLUMBER = "task_a1b2c3d4e5f6", "task_zzzzzzzzzzz1"
-DESIGN_TYPES = {
+DOCUMENTED_TYPES = {
     "tasks.complete", "tasks.reopen", "tasks.delete", "tasks.update", "tasks.filter",
     "items.show", "items.add_to_tasks", "approval.approve", "approval.reject",
 }  # fmt: skip
@@ -51,9 +52,10 @@ def every_case_offer() -> list[tuple[str, str]]:
 
 
 def test_the_table_has_the_contract_types() -> None:
-    """DESIGN's widget-action types are all there (the edit form and the delete question add three)."""
-    assert set(ACTIONS.actions) >= DESIGN_TYPES
-    assert set(ACTIONS.actions) - DESIGN_TYPES == {"tasks.edit", "tasks.confirm_delete", "tasks.cancel"}
+    """The documented widget-action types (docs/widget-actions.md) are all there (the edit form and
+    the delete question add three)."""
+    assert set(ACTIONS.actions) >= DOCUMENTED_TYPES
+    assert set(ACTIONS.actions) - DOCUMENTED_TYPES == {"tasks.edit", "tasks.confirm_delete", "tasks.cancel"}
 
 
 def test_templates_use_only_table_types_and_every_type_is_used() -> None:
@@ -147,6 +149,7 @@ def test_completing_from_a_card_renders_the_result_in_its_place() -> None:
     call = SourceCall(server="tasks", tool="complete_task", arguments={"task_id": MILK})
     done_task = samples.task(status=TaskStatus.completed)
     result = outcome(
+        BUILTIN,
         ACTIONS.get("tasks.complete"),
         bound.state,
         {"task_id": MILK},
@@ -163,6 +166,7 @@ def test_completing_from_a_list_replaces_that_row_only() -> None:
     done = samples.task(status=TaskStatus.completed)
     call = SourceCall(server="tasks", tool="complete_task", arguments={"task_id": MILK})
     result = outcome(
+        BUILTIN,
         ACTIONS.get("tasks.complete"),
         list_state(),
         {"task_id": MILK},
@@ -180,7 +184,7 @@ def test_deleting_from_a_list_removes_the_row_and_counts_it() -> None:
     call = SourceCall(server="tasks", tool="delete_task", arguments={"task_id": MILK})
     state = list_state(confirming=MILK)
     result = outcome(
-        ACTIONS.get("tasks.delete"), state, {"task_id": MILK}, call, samples.task_change("deleted")
+        BUILTIN, ACTIONS.get("tasks.delete"), state, {"task_id": MILK}, call, samples.task_change("deleted")
     )
     assert result.sender is not None
     assert [task["id"] for task in result.sender.state.data["tasks"]] == [PLUMBER, "task_zzzzzzzzzzz2"]
@@ -194,7 +198,7 @@ def test_filtering_takes_the_new_list_and_keeps_the_query() -> None:
     assert arguments == {"status": "completed", "query": "milk"}
     call = SourceCall(server="tasks", tool="list_tasks", arguments=arguments)
     fresh = samples.task_list(samples.some_tasks()[2:])
-    result = outcome(spec, list_state(), {"status": "completed"}, call, fresh)
+    result = outcome(BUILTIN, spec, list_state(), {"status": "completed"}, call, fresh)
     assert result.sender is not None and result.sender.state.data == fresh
     assert result.sender.state.source == call
     filters = result.sender.widget.model_dump(exclude_none=True)["children"][0]["children"]
@@ -204,6 +208,7 @@ def test_filtering_takes_the_new_list_and_keeps_the_query() -> None:
 def test_editing_opens_the_form_on_that_row_and_cancel_closes_it() -> None:
     call = SourceCall(server="tasks", tool="get_task", arguments={"task_id": MILK})
     opened = outcome(
+        BUILTIN,
         ACTIONS.get("tasks.edit"),
         list_state(),
         {"task_id": MILK},
@@ -215,7 +220,7 @@ def test_editing_opens_the_form_on_that_row_and_cancel_closes_it() -> None:
         node for node in walk(opened.sender.widget.model_dump(exclude_none=True)) if node["type"] == "Form"
     ]
     assert len(forms) == 1
-    closed = outcome(ACTIONS.get("tasks.cancel"), opened.sender.state, {"task_id": MILK}, None, None)
+    closed = outcome(BUILTIN, ACTIONS.get("tasks.cancel"), opened.sender.state, {"task_id": MILK}, None, None)
     assert closed.sender is not None and closed.sender.state.ui == {}
     assert closed.sender.state.data == opened.sender.state.data
 
@@ -232,7 +237,7 @@ def test_adding_an_item_to_tasks_builds_the_title_from_the_shown_record() -> Non
         spec.arguments_for({"item_id": "itm_99999"}, results)
     call = SourceCall(server="tasks", tool="add_task", arguments=arguments)
     created = samples.task_change("created", samples.task("Buy Brass desk lamp", task_id="task_new000000001"))
-    result = outcome(spec, results, {"item_id": "itm_00042"}, call, created)
+    result = outcome(BUILTIN, spec, results, {"item_id": "itm_00042"}, call, created)
     assert result.sender is None  # the results stay as they were
     assert result.added is not None and result.added.state.template == "task_card"
     note = spec.note_for({"item_id": "itm_00042"}, results, created, "Task created: ...")
@@ -258,11 +263,14 @@ def test_table_entries_are_checked_when_loaded() -> None:
             ActionSpec.model_validate(entry)
 
 
-def test_the_shipped_table_file_is_plain_json() -> None:
+def test_the_shipped_table_is_the_union_of_the_folders_manifests() -> None:
     from importlib import resources
 
-    source = resources.files("shared_widgets") / "templates" / "actions.json"
-    assert set(json.loads(source.read_text(encoding="utf-8"))) == set(ACTIONS.actions)
+    root = resources.files("shared_widgets") / "templates"
+    declared: list[str] = []
+    for manifest in (root / "widgets.json", root / "tasks" / "widgets.json", root / "items" / "widgets.json"):
+        declared.extend(json.loads(manifest.read_text(encoding="utf-8")).get("actions", {}))
+    assert sorted(declared) == sorted(ACTIONS.actions)
 
 
 def test_the_documented_example_entry_works() -> None:
@@ -279,7 +287,7 @@ def test_the_documented_example_entry_works() -> None:
     assert spec.arguments_for({"task_id": MILK}, list_state()) == {"task_id": MILK, "priority": "high"}
     call = SourceCall(server="tasks", tool="update_task", arguments={"task_id": MILK, "priority": "high"})
     urgent = samples.task_change("updated", samples.task(priority=Priority.high))
-    result = outcome(spec, list_state(), {"task_id": MILK}, call, urgent)
+    result = outcome(BUILTIN, spec, list_state(), {"task_id": MILK}, call, urgent)
     assert result.sender is not None
     assert [task["priority"] for task in result.sender.state.data["tasks"]] == ["high", "high", "low"]
     note = spec.note_for({"task_id": MILK}, list_state(), urgent, "")

@@ -23,10 +23,12 @@ from pydantic import BaseModel
 
 from mcp_servers.items.models import CategoryList, Item, ItemSearchResult
 from mcp_servers.tasks.models import Task, TaskChange, TaskList
-from shared_widgets import BINDINGS, TEMPLATES, render_tool_result
+from shared_widgets import BUILTIN, TEMPLATES, render_tool_result
 from shared_widgets.approval import ApprovalView
 from shared_widgets.generic import GenericCard, GenericList
-from shared_widgets.loader import ACTIONS, load_templates, template_environment
+from shared_widgets.library import load_library
+from shared_widgets.loader import template_environment
+from shared_widgets.schema_fit import misfits
 from shared_widgets.state import RESERVED_NAMES
 from tests.shared_widgets import samples
 from tests.shared_widgets.checks import normalize_schema
@@ -52,10 +54,14 @@ EXACT: dict[str, type[BaseModel]] = {
 
 
 def task_card_expected() -> dict[str, Any]:
-    """TaskChange's shape with the documented widening: `status` may also be null (get_task)."""
-    expected = normalize_schema(TaskChange.model_json_schema())
-    expected["properties"]["status"] = {"anyOf": [expected["properties"]["status"], {"type": "null"}]}
-    return expected
+    """The task card takes a TaskChange (what changing tools return) or a bare Task (get_task)."""
+    return {
+        "type": "object",
+        "anyOf": [
+            normalize_schema(TaskChange.model_json_schema()),
+            normalize_schema(Task.model_json_schema()),
+        ],
+    }
 
 
 def validator(template: str) -> Draft202012Validator:
@@ -71,41 +77,73 @@ def test_template_schema_is_the_output_schema(template: str) -> None:
     )
 
 
-def test_task_card_schema_is_task_change_plus_null_status() -> None:
+def test_task_card_schema_is_task_change_or_task() -> None:
     assert normalize_schema(TEMPLATES["task_card"].data_schema) == task_card_expected()
 
 
-def test_every_bound_template_matches_its_tool() -> None:
-    """Each (server, tool) binding points at a template whose schema is that tool's output schema."""
-    assert set(BINDINGS) == set(OUTPUT_MODELS)
-    for key, binding in BINDINGS.items():
-        shape = normalize_schema(TEMPLATES[binding.template].data_schema)
+def test_every_bound_template_fits_its_tool() -> None:
+    """Each (server, tool) binding points at a template that takes every result the tool's output
+    schema allows (the check a backend makes at start), and for our own tools the schemas agree."""
+    assert set(BUILTIN.bindings) == set(OUTPUT_MODELS)
+    for key, binding in BUILTIN.bindings.items():
+        schema = TEMPLATES[binding.template].data_schema
         model = OUTPUT_MODELS[key]
+        assert misfits(schema, model.model_json_schema()) == [], key
         if binding.template == "task_card":
-            assert shape == task_card_expected(), key
+            assert normalize_schema(schema) == task_card_expected(), key
         else:
-            assert shape == normalize_schema(model.model_json_schema()), key
+            assert normalize_schema(schema) == normalize_schema(model.model_json_schema()), key
 
 
-def test_get_task_transformation_fits_the_card_schema() -> None:
-    """The only transformed result: get_task's Task, shown on the task card."""
-    binding = BINDINGS["tasks", "get_task"]
+def test_a_template_that_does_not_fit_a_tool_is_said_so() -> None:
+    """The fit check is a real constraint: another tool's shape, a missing or optional field, a
+    type or enum the template does not take."""
+    assert misfits(TEMPLATES["task_list"].data_schema, Item.model_json_schema())
+    assert misfits(TEMPLATES["task_card"].data_schema, TaskList.model_json_schema())
+    item = Item.model_json_schema()
+    optional_name = {**item, "required": [name for name in item["required"] if name != "name"]}
+    assert any(
+        "`name`, which the tool may leave out" in problem
+        for problem in misfits(TEMPLATES["item_detail"].data_schema, optional_name)
+    )
+    wider = copy.deepcopy(TaskList.model_json_schema())
+    wider["$defs"]["Priority"]["enum"].append("urgent")
+    assert any("'urgent'" in problem for problem in misfits(TEMPLATES["task_list"].data_schema, wider))
+
+
+def test_get_task_results_fit_the_card_schema() -> None:
+    """get_task's bare Task is shown on the task card as it is (no transformation in Python)."""
     for subject in samples.some_tasks():
-        validator("task_card").validate(binding.transform(subject.model_dump(mode="json")))
+        validator("task_card").validate(subject.model_dump(mode="json"))
 
 
 def template_source(name: str) -> str:
-    path = resources.files("shared_widgets") / "templates" / f"{name}.widget"
-    return json.loads(path.read_text(encoding="utf-8"))["template"]
+    root = resources.files("shared_widgets") / "templates"
+    for folder in (root, root / "tasks", root / "items"):
+        path = folder / f"{name}.widget"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))["template"]
+    raise LookupError(name)
+
+
+def schema_properties(schema: dict[str, Any], root: dict[str, Any] | None = None) -> set[str]:
+    """Top-level property names, through `anyOf` branches and local `$ref`s."""
+    root = root or schema
+    if "$ref" in schema:
+        return schema_properties(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
+    names = set(schema.get("properties", {}))
+    for branch in schema.get("anyOf", []):
+        names |= schema_properties(branch, root)
+    return names
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_templates_read_only_declared_names(template: str) -> None:
     """Top-level names the Jinja source reads (beyond the globals: Jinja's and `action()`) are schema
     properties, or the two every template may read: `ui` and `call`."""
-    environment = template_environment(ACTIONS)
+    environment = template_environment(BUILTIN.actions)
     read = jinja2.meta.find_undeclared_variables(environment.parse(template_source(template)))
-    declared = set(TEMPLATES[template].data_schema["properties"]) | RESERVED_NAMES
+    declared = set(schema_properties(TEMPLATES[template].data_schema)) | RESERVED_NAMES
     assert read - set(environment.globals) <= declared
 
 
@@ -140,10 +178,13 @@ async def test_live_servers_every_tool_has_its_template(tasks_client: Client, it
     """What MCP clients see: every tool the servers list is bound, and its advertised output schema is
     the model the templates were compared with above."""
     listed = await tool_listing(tasks_client, "tasks") | await tool_listing(items_client, "items")
-    assert set(listed) == set(BINDINGS) == set(OUTPUT_MODELS)
+    assert set(listed) == set(BUILTIN.bindings) == set(OUTPUT_MODELS)
     for key, schema in listed.items():
         assert schema is not None, key
         assert normalize_schema(schema) == normalize_schema(OUTPUT_MODELS[key].model_json_schema()), key
+    for server in ("tasks", "items"):
+        outputs = {tool: schema for (owner, tool), schema in listed.items() if owner == server}
+        assert BUILTIN.misfits(server, outputs) == []
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -155,8 +196,8 @@ async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any
 
 def render_bound(server: str, tool: str, structured: dict[str, Any]) -> str:
     """Render a live result; prove it went through its own template (no silent generic fallback)."""
-    binding = BINDINGS[server, tool]
-    data = binding.transform(structured)
+    binding = BUILTIN.bindings[server, tool]
+    data = structured
     validator(binding.template).validate(data)
     widget = render_tool_result(server, tool, structured)
     assert widget is not None
@@ -205,7 +246,7 @@ async def test_live_item_results_render(items_client: Client) -> None:
 
 def test_template_files_load_the_same_twice() -> None:
     """The module-level cache holds what the files say (no hidden state between loads)."""
-    fresh = load_templates()
+    fresh = load_library().templates
     assert set(fresh) == set(TEMPLATES)
     for name, template in fresh.items():
         assert copy.deepcopy(template.data_schema) == TEMPLATES[name].data_schema

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+import tomllib
+from pathlib import Path, PurePosixPath
 
 from tests.layering import assert_imports_within
 
@@ -39,12 +40,22 @@ def test_importing_the_package_loads_nothing_forbidden() -> None:
 
 
 def test_templates_are_package_data() -> None:
-    """The .widget files live in the package (pyproject must ship them as package data)."""
-    names = {path.name for path in (PACKAGE / "templates").iterdir()}
-    assert names == {
-        f"{name}.widget"
-        for name in (
-            "task_list", "task_card", "item_results", "item_detail", "category_list",
-            "generic_list", "generic_card", "approval",
-        )
-    } | {"actions.json"}  # fmt: skip
+    """Every widget file lives in the package and pyproject ships it as package data."""
+    with open(PACKAGE.parent / "pyproject.toml", "rb") as source:
+        patterns = tomllib.load(source)["tool"]["setuptools"]["package-data"]["shared_widgets"]
+    files = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in (PACKAGE / "templates").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert {
+        "templates/widgets.json", "templates/generic_list.widget", "templates/generic_card.widget",
+        "templates/approval.widget", "templates/tasks/widgets.json", "templates/tasks/task_list.widget",
+        "templates/tasks/task_card.widget", "templates/items/widgets.json",
+        "templates/items/item_results.widget", "templates/items/item_detail.widget",
+        "templates/items/category_list.widget",
+    } == files  # fmt: skip
+    unshipped = [
+        name for name in files if not any(PurePosixPath(name).match(pattern) for pattern in patterns)
+    ]
+    assert not unshipped

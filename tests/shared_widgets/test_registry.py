@@ -1,4 +1,4 @@
-"""The registry: a template per tasks/items tool, the generic widgets for the rest, None for nothing."""
+"""The packaged library: a template per tasks/items tool, generic widgets for the rest, None for nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from chatkit import widgets as chatkit_widgets
 from chatkit.widgets import DynamicWidgetRoot, WidgetTemplate
 
-from shared_widgets import BINDINGS, TEMPLATES, render_tool_result
+from shared_widgets import BUILTIN, TEMPLATES, render_tool_result
 from shared_widgets.generic import MAX_CARD_ROWS, MAX_LIST_ROWS
 from tests.shared_widgets import samples
 from tests.shared_widgets.checks import assert_strict, texts, walk
@@ -37,7 +37,7 @@ def raw(widget: DynamicWidgetRoot | None) -> dict[str, Any]:
 
 
 def test_every_tasks_and_items_tool_is_bound() -> None:
-    assert {key: binding.template for key, binding in BINDINGS.items()} == EXPECTED
+    assert {key: binding.template for key, binding in BUILTIN.bindings.items()} == EXPECTED
     assert set(EXPECTED.values()) <= set(TEMPLATES)
 
 
@@ -92,24 +92,26 @@ def test_unknown_tool_list_of_objects_becomes_a_list_view() -> None:
     assert widget["status"]["text"] == "Stations: 3 of 7"
     first, second, third = widget["children"]
     assert first["key"] == "st_1"
-    assert texts(first) == ["Blindern", "Elevation m: 94 · Id: st_1", "✓ Active"]
-    assert texts(second) == ["Tryvann", "Id: st_2", "✗ Active"]  # the long note is left out
+    assert texts(first) == ["Blindern", "Elevation m: 94 · ID: st_1 · Readings: 1 entry", "✓ Active"]
+    # plain values first, then ids, then cut text and counts
+    assert texts(second) == ["Tryvann", f"ID: st_2 · Note: {'x' * 39}…", "✗ Active"]
     assert [badge["color"] for badge in walk(second) if badge["type"] == "Badge"] == ["secondary"]
-    assert (third["key"], texts(third)) == ("2", ["#3", "Temperature: -3.5"])
+    assert (third["key"], texts(third)) == ("2", ["Station 3", "Temperature: -3.5"])
 
 
 def test_name_like_field_preference() -> None:
     records = [{"id": "a", "label": "L", "name": "N", "title": "T"}, {"id": "b", "label": "L"}, {"id": "c"}]
     widget = raw(render_tool_result("x", "y", {"records": records}))
-    assert [texts(row)[0] for row in widget["children"]] == ["T", "L", "c"]
+    assert [texts(row)[0] for row in widget["children"]] == ["T", "L", "Record 3 · ID c"]
 
 
 def test_top_level_list_and_row_cap() -> None:
     records = [{"name": f"n{i}", "rank": i} for i in range(MAX_LIST_ROWS + 20)]
     widget = raw(render_tool_result("x", "ranked", records))
     assert widget["status"]["text"] == f"Results: {MAX_LIST_ROWS} of {MAX_LIST_ROWS + 20}"
-    assert len(widget["children"]) == MAX_LIST_ROWS
+    assert len(widget["children"]) == MAX_LIST_ROWS + 1
     assert texts(widget["children"][1]) == ["n1", "Rank: 1"]
+    assert texts(widget["children"][-1]) == ["+20 more"]
 
 
 def test_unknown_tool_plain_object_becomes_a_card() -> None:
@@ -135,9 +137,12 @@ def test_unknown_tool_plain_object_becomes_a_card() -> None:
         "Yes",
         "Tags",
         "snow, dark",
+        "Forecast",
+        "Tomorrow: sun",  # a small nested object inline
+        "Advice",
+        "y" * 119 + "…",  # long values are cut
         "Updated at",
-        "2026-03-14T09:00:00Z",
-        "+2 more fields",  # the nested forecast and the long advice
+        "Mar 14, 2026 09:00 UTC",
     ]
 
 
@@ -152,7 +157,7 @@ def test_card_rows_are_capped_and_named() -> None:
 def test_wrapped_object_and_unshowable_object() -> None:
     widget = raw(render_tool_result("x", "get_thing", {"thing": {"name": "Inner", "size": 3}}))
     assert texts(widget) == ["Inner", "Size", "3"]
-    assert render_tool_result("x", "y", {"blob": "z" * 5000, "meta": {}}) is None
+    assert render_tool_result("x", "y", {"blob": None, "meta": {}, "tags": [], "note": "  "}) is None
 
 
 def test_same_tool_name_on_another_server_is_generic() -> None:
@@ -162,7 +167,7 @@ def test_same_tool_name_on_another_server_is_generic() -> None:
 
 def test_known_tool_with_unexpected_shape_falls_back(caplog: pytest.LogCaptureFixture) -> None:
     """A server newer than its template must not lose the widget: the generic one is shown, with a warning."""
-    with caplog.at_level(logging.WARNING, logger="shared_widgets.registry"):
+    with caplog.at_level(logging.WARNING, logger="shared_widgets.library"):
         widget = raw(render_tool_result("tasks", "list_tasks", {"items": [{"title": "A"}], "count": 1}))
         card = raw(render_tool_result("tasks", "get_task", {"title": "no id"}))
     assert widget["status"]["text"] == "Items: 1"

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from mcp_servers.tasks.models import Priority, TaskStatus
 from shared_widgets import TEMPLATES
-from shared_widgets.registry import task_as_change
 from tests.shared_widgets import samples
 from tests.shared_widgets.checks import check_widget, texts, walk
 
@@ -33,7 +32,7 @@ def test_template_builds_strict_widget(name: str, data: dict[str, Any]) -> None:
     check_widget(TEMPLATES[name], data)
 
 
-@pytest.mark.parametrize("path", sorted(TEMPLATE_DIR.glob("*.widget")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", sorted(TEMPLATE_DIR.rglob("*.widget")), ids=lambda path: path.stem)
 def test_widget_file_shape(path: Path) -> None:
     """`.widget` files are the SDK's format: version 1.0, a name matching the file, a JSON schema."""
     definition = json.loads(path.read_text(encoding="utf-8"))
@@ -125,7 +124,7 @@ def test_task_card_without_description_or_due_date() -> None:
 
 def test_task_card_for_get_task() -> None:
     task = samples.task(priority=Priority.high).model_dump(mode="json")
-    raw = build("task_card", task_as_change(task))
+    raw = build("task_card", task)
     assert by_type(raw, "Caption")[0]["value"] == "Task details"
     assert "High priority" in texts(raw)
 
