@@ -24,6 +24,7 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 import uvicorn
+from pydantic import SecretStr
 from uvicorn.config import STARTUP_FAILURE
 
 from plumbing.gc_tuning import tune_for_serving
@@ -50,13 +51,16 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_worker(host: str, port: int) -> None:
-    """One worker: the app built from the environment, served on its own socket, drained on SIGTERM."""
+def serve_worker(host: str, port: int, mcp_auth_secret: str) -> None:
+    """One worker: the app built from the environment, served on its own socket, drained on SIGTERM.
+
+    `mcp_auth_secret` is the supervisor's: every worker signs and verifies with the same one (upload
+    and preview links, identity tokens), also when none is configured and one was generated."""
     from backend.app import create_app  # imported here: the parent never loads the app
     from backend.settings import BackendSettings
 
     try:
-        settings = BackendSettings()
+        settings = BackendSettings().model_copy(update={"mcp_auth_secret": SecretStr(mcp_auth_secret)})
         app = create_app(settings)
     except Exception:  # the parent checked the same settings: whatever this is, a restart repeats it
         logger.exception("chatkit-backend: a worker could not build the app")
@@ -78,8 +82,9 @@ def serve_worker(host: str, port: int) -> None:
 class Supervisor:
     """Starts `count` workers on (host, port), keeps them running, and stops them on a signal."""
 
-    def __init__(self, host: str, port: int, count: int, grace_seconds: float) -> None:
+    def __init__(self, host: str, port: int, count: int, grace_seconds: float, mcp_auth_secret: str) -> None:
         self.host, self.port, self.count = host, port, count
+        self._secret = mcp_auth_secret
         self.grace_seconds = grace_seconds
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[BaseProcess] = []
@@ -87,7 +92,9 @@ class Supervisor:
         self._stopping = False
 
     def _start(self) -> BaseProcess:
-        worker = self._context.Process(target=serve_worker, args=(self.host, self.port), daemon=False)
+        worker = self._context.Process(
+            target=serve_worker, args=(self.host, self.port, self._secret), daemon=False
+        )
         worker.start()
         return worker
 

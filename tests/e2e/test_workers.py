@@ -130,6 +130,27 @@ async def test_workers_share_the_store_and_the_tool_data(backend: BackendProcess
         assert not any(title in widget_json(events) for title in titles)
 
 
+async def test_workers_sign_with_one_secret_when_none_is_configured(tmp_path: Path) -> None:
+    """Without MCP_AUTH_SECRET the supervisor's generated secret is every worker's: an upload URL
+    signed by one worker is honoured by the other (each upload on a new connection, so by both)."""
+    port = free_port()
+    env = backend_env(tmp_path, MCP_AUTH_SECRET=None, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    with run_backend(tmp_path, env, args=["--workers", str(WORKERS)], port=port) as server:
+        wait_for(f"{WORKERS} workers listening", lambda: listeners(port_of(server)) == WORKERS)
+        headers = {"Authorization": f"Bearer {user_token('erin')}", "Content-Type": "application/json"}
+        for index in range(CONNECTIONS):
+            body = {
+                "type": "attachments.create",
+                "params": {"name": f"n{index}.txt", "size": 2, "mime_type": "text/plain"},
+            }
+            async with httpx2.AsyncClient(timeout=30) as http:
+                created = await http.post(server.chatkit_url, json=body, headers=headers)
+            assert created.status_code == 200, created.text
+            async with httpx2.AsyncClient(timeout=30) as http:
+                uploaded = await http.post(created.json()["upload_descriptor"]["url"], content=b"hi")
+            assert uploaded.status_code == 200, (index, uploaded.text)
+
+
 async def test_a_worker_that_dies_is_replaced(backend: BackendProcess) -> None:
     workers, servers = family(backend)
     victim = workers[0]
@@ -196,16 +217,34 @@ def test_a_database_that_cannot_be_migrated_stops_the_command_before_any_worker(
 
 
 def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
+    """A config the command can read but the tool server contradicts fails in the workers, as they
+    connect (here: an approval rule for a tool the server does not offer)."""
+    config = tmp_path / "mcp.json"
+    shipped = json.loads((ROOT / "mcp_servers.json").read_text())
+    tasks = {**shipped["mcpServers"]["tasks"], "require_approval": {"always": ["no_such_tool"]}}
+    config.write_text(json.dumps({"mcpServers": {"tasks": tasks}}))
     env = server_env(
-        tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
-        MCP_CONFIG=str(tmp_path / "missing.json"),  # read by each worker as it starts
+        tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", MCP_CONFIG=str(config)
     )
     started = time.monotonic()
     failed = run_cli(["--workers", "2", "--port", str(free_port())], env, tmp_path)
     assert failed.returncode == 1, failed.stderr
     assert "a worker failed to start" in failed.stderr
     assert time.monotonic() - started < 60
+
+
+def test_a_config_that_cannot_be_read_stops_the_command_before_any_worker(tmp_path: Path) -> None:
+    env = server_env(
+        tmp_path,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        MCP_CONFIG=str(tmp_path / "missing.json"),
+    )
+    failed = run_cli(["--workers", "2", "--port", str(free_port())], env, tmp_path)
+    assert failed.returncode == 1
+    assert (
+        failed.stderr.strip()
+        == f"chatkit-backend: MCP config {tmp_path / 'missing.json'} does not exist (set MCP_CONFIG)"
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
