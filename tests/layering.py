@@ -1,4 +1,5 @@
-"""Checks that a package imports only what its place in the architecture allows (DESIGN.md §2)."""
+"""Checks that a package imports only what its place in the architecture allows
+(docs/architecture.md, "Dependency rules")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`create_model()`: the model the agent runs on, chosen by the settings (DESIGN.md, "Environment").
+"""`create_model()`: the model the agent runs on, chosen by the settings (docs/backend.md, "Models").
 
 - `openai`: the Responses API (OpenAI's own endpoint, or LLM_BASE_URL).
 - `gemini`: Chat Completions on Google's OpenAI-compatible endpoint with GEMINI_API_KEY.
