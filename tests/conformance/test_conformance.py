@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from mcp_servers.common.identity import TokenCodec
 from tests.conformance import suite
 from tests.conformance.auth_proxy import bearer_proxy
 from tests.conftest import SECRET
+from tests.e2e.conftest import wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.conformance, pytest.mark.timeout(600)]
 
@@ -69,19 +69,7 @@ def _launch(script: str, directory: Path) -> tuple[subprocess.Popen[bytes], int]
 def _wait_ready(script: str, process: subprocess.Popen[bytes], port: int, directory: Path) -> None:
     """Until `GET /healthz` answers 200, within STARTUP_SECONDS."""
     log = directory / f"{script}.log"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    with httpx2.Client(timeout=1.0) as http:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{script} exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if http.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{script} not ready in {STARTUP_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.05)
+    wait_until_ok(process, f"http://127.0.0.1:{port}/healthz", STARTUP_SECONDS, script, log.read_text)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

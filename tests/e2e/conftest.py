@@ -153,6 +153,26 @@ class Launcher:
             server.stop()
 
 
+def wait_until_ok(
+    process: subprocess.Popen[bytes], url: str, seconds: float, name: str, logs: Callable[[], str]
+) -> None:
+    """Poll GET `url` until it answers 200, within `seconds`; a process that exits, or the deadline,
+    raises with what it printed."""
+    deadline = time.monotonic() + seconds
+    with httpx2.Client(timeout=2.0) as http:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{logs()}")
+            try:
+                if http.get(url).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} not ready in {seconds} s:\n{logs()}")
+            time.sleep(0.05)
+
+
 def model_env(directory: Path, model_url: str, **overrides: str | None) -> dict[str, str]:
     """`backend_env` with the model at a scripted OpenAI-compatible server (`model_url`, ending in
     `/v1`): the real provider path, no key needed."""
@@ -187,21 +207,7 @@ class BackendProcess:
 
     def wait_ready(self, path: str) -> None:
         """Poll GET `path` until it answers 200, within BACKEND_STARTUP_SECONDS."""
-        deadline = time.monotonic() + BACKEND_STARTUP_SECONDS
-        with httpx2.Client(timeout=2.0) as http:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"chatkit-backend exited with {self.process.returncode}:\n{self.logs()}"
-                    )
-                try:
-                    if http.get(self.url + path).status_code == 200:
-                        return
-                except httpx2.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{path} not ready in {BACKEND_STARTUP_SECONDS} s:\n{self.logs()}")
-                time.sleep(0.05)
+        wait_until_ok(self.process, self.url + path, BACKEND_STARTUP_SECONDS, "chatkit-backend", self.logs)
 
     def stop(self) -> None:
         """Terminate (the backend stops its MCP children), then kill if it hangs."""
