@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import mimetypes
 import re
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from agents import Agent, set_tracing_disabled
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
-from chatkit.types import Attachment, ChatKitReq
+from chatkit.types import Attachment, AttachmentCreateParams, AttachmentsCreateReq, ChatKitReq
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -24,14 +27,16 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backend.actions import WidgetActions
 from backend.agent.assistant import create_assistant
+from backend.agent.attachments import AttachmentBudget
 from backend.agent.models import close_model, create_model
 from backend.agent.tool_events import ToolEvents
 from backend.approvals import ApprovalDesk
 from backend.attachment_links import AttachmentLinks, LinkError, Purpose
 from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
-from backend.context import RequestContext
+from backend.context import TIMEZONE_HEADER, RequestContext, valid_timezone
 from backend.db import create_engine
+from backend.file_types import UploadTypes
 from backend.mcp.config import load_mcp_config, load_widgets
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
@@ -78,11 +83,23 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def read_upload(request: Request, limit: int) -> bytes:
-    """An upload's file: the `file` field of a multipart form (what ChatKit sends), else the raw body."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        return await read_body(request, limit)
+@dataclass(frozen=True)
+class FormFile:
+    """The `file` field of an upload form: the bytes and what the client said about them."""
+
+    filename: str | None
+    content_type: str | None
+    content: bytes
+
+
+def is_multipart(request: Request) -> bool:
+    """Whether the body is a `multipart/form-data` form."""
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def read_form_file(request: Request, limit: int) -> FormFile:
+    """The `file` field of a multipart form, refusing a file over `limit` bytes (`BodyTooLarge`)
+    and a form that is broken or has no file (`RequestRejected`, 400)."""
     body = await read_body(request, limit + MULTIPART_ENVELOPE_BYTES)
 
     async def chunks() -> AsyncGenerator[bytes, None]:
@@ -95,16 +112,42 @@ async def read_upload(request: Request, limit: int) -> bytes:
         raise RequestRejected(
             400, "invalid_upload", f"The upload is not a valid form: {exc.message}"
         ) from None
-    file = form.get("file")
-    if not isinstance(file, UploadFile):
-        raise RequestRejected(400, "invalid_upload", "The upload form has no 'file' field.")
     try:
+        file = form.get("file")
+        if file is None:
+            raise RequestRejected(400, "invalid_upload", "The upload form has no 'file' field.")
+        if not isinstance(file, UploadFile):
+            raise RequestRejected(
+                400,
+                "invalid_upload",
+                "The upload form's 'file' field is a plain value, not a file with a name.",
+            )
         content = await file.read()
     finally:
         await form.close()
     if len(content) > limit:
         raise BodyTooLarge
-    return content
+    return FormFile(file.filename, file.content_type, content)
+
+
+async def read_upload(request: Request, limit: int) -> bytes:
+    """An upload's file: the `file` field of a multipart form (what ChatKit sends), else the raw body."""
+    if not is_multipart(request):
+        return await read_body(request, limit)
+    return (await read_form_file(request, limit)).content
+
+
+def declared_type(file: FormFile, name: str) -> str:
+    """The file's MIME type as the form part gives it, else guessed from its name."""
+    declared = (file.content_type or "").strip()
+    return declared or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def attachment_json(attachment: Attachment) -> bytes:
+    """An attachment as the SDK answers `attachments.create` (no None fields, no metadata)."""
+    return attachment.model_dump_json(
+        by_alias=True, exclude_none=True, context={"exclude_metadata": True}
+    ).encode()
 
 
 def download_headers(attachment: Attachment) -> dict[str, str]:
@@ -148,7 +191,12 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        store = SqlStore(engine, links=links, max_upload_bytes=settings.max_upload_bytes)
+        store = SqlStore(
+            engine,
+            links=links,
+            max_upload_bytes=settings.max_upload_bytes,
+            upload_types=UploadTypes(settings.upload_allowed_types),
+        )
         await store.prepare(migrate=settings.migrate_on_start)
         configs = (
             load_mcp_config(settings.mcp_config, settings.mcp_environment())
@@ -184,6 +232,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             events=events,
             # The offline model reads the user's own words; a real model also gets a chosen prompt's.
             server_prompts=agent is not None or settings.provider != "offline",
+            attachments=AttachmentBudget.from_settings(settings),
             actions=WidgetActions(store, hub, events.identity_meta, library),
             approvals=ApprovalDesk(
                 store, hub, events.identity_meta, ttl_seconds=settings.approval_ttl_seconds, library=library
@@ -203,11 +252,13 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         CORSMiddleware,
         allow_origin_regex=origin_regex(settings.cors_allow_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "X-Timezone"],
     )
 
     async def authenticate(request: Request) -> RequestContext:
-        return await authenticator.authenticate(request.headers.get("authorization"))
+        context = await authenticator.authenticate(request.headers.get("authorization"))
+        timezone = valid_timezone(request.headers.get(TIMEZONE_HEADER))
+        return dataclasses.replace(context, timezone=timezone) if timezone else context
 
     @app.exception_handler(AuthError)
     async def _unauthorized(_: Request, exc: AuthError) -> JSONResponse:
@@ -287,7 +338,49 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             attachment = await store.save_upload(attachment_id, content, context)
         except ValueError as exc:
             return error(400, "invalid_upload", str(exc))
-        return Response(attachment.model_dump_json(exclude_none=True), media_type="application/json")
+        return Response(attachment_json(attachment), media_type="application/json")
+
+    @app.post("/chatkit/upload")
+    async def direct_upload(request: Request) -> Response:
+        """ChatKit's `direct` upload strategy: one form with the file in, the caller's new attachment
+        (already uploaded, its image preview signed) out, with the limits `attachments.create` has."""
+        context = await authenticate(request)
+        if not is_multipart(request):
+            return error(
+                400, "invalid_upload", "A direct upload is a multipart/form-data form with a 'file' field."
+            )
+        file = await read_form_file(request, settings.max_upload_bytes)
+        name = file.filename or ""
+        if not name.strip():
+            return error(400, "invalid_upload", "The uploaded file has no name.")
+        if not file.content:
+            return error(400, "invalid_upload", "The upload is empty.")
+        params = AttachmentCreateParams(
+            name=name, size=len(file.content), mime_type=declared_type(file, name)
+        )
+        chat: ChatServer = request.app.state.chat
+        # The checks attachments.create gets: name, size, and the UPLOAD_ALLOWED_TYPES allowlist (415).
+        await check_request(
+            AttachmentsCreateReq(params=params),
+            chat.store,
+            context,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        store: SqlStore = request.app.state.store
+        try:
+            created = await store.create_attachment(params, context)
+        except ValueError as exc:
+            return error(400, "invalid_upload", str(exc))
+        await store.save_attachment(created, context)
+        try:
+            attachment = await store.save_upload(created.id, file.content, context)
+        except Exception as exc:
+            with suppress(Exception):  # no attachment left waiting for bytes that will never come
+                await store.delete_attachment(created.id, context)
+            if isinstance(exc, ValueError):  # e.g. the bytes are not the type they were declared as
+                return error(400, "invalid_upload", str(exc))
+            raise
+        return Response(attachment_json(attachment), media_type="application/json")
 
     @app.get("/chatkit/attachments/{attachment_id}")
     async def download(attachment_id: str, request: Request) -> Response:

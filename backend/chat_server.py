@@ -45,11 +45,12 @@ from pydantic import BaseModel
 
 from backend.actions import Prepared, WidgetActions
 from backend.agent import identity_memo
+from backend.agent.attachments import AttachmentBudget, AttachmentContent
 from backend.agent.history import HistoryConverter
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
 from backend.approvals import ApprovalDesk, Resume, outcome_note, rejection_message
-from backend.context import RequestContext
+from backend.context import TURN_TIMEZONE, RequestContext
 from backend.mcp.hub import McpHub
 from backend.mcp.prompts import prompt_input
 from backend.request_checks import RequestRejected
@@ -109,8 +110,10 @@ class ChatServer(ChatKitServer[RequestContext]):
         actions: WidgetActions | None = None,
         approvals: ApprovalDesk | None = None,
         server_prompts: bool = True,
+        attachments: AttachmentBudget | None = None,
     ) -> None:
         super().__init__(store=store, attachment_store=store)
+        self.attachments = attachments or AttachmentBudget()  # how much of attached files the model reads
         self.server_prompts = server_prompts  # a message that names an MCP prompt brings its text
         self.sql_store = store
         self.agent = agent
@@ -155,7 +158,10 @@ class ChatServer(ChatKitServer[RequestContext]):
         history = list(reversed(page.data))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         agent, tools = await self._turn_agent()
-        model_input = await self.converter.to_agent_input(history)
+        files = AttachmentContent(self.sql_store, context, self.attachments, links=self.sql_store.links)
+        converter = self.converter.with_attachments(await files.for_history(history))
+        TURN_TIMEZONE.set(context.timezone)  # the run's task copies it: "tomorrow" is the user's
+        model_input = await converter.to_agent_input(history)
         model_input.extend(await self._chosen_prompt(input_user_message, context))  # type: ignore[arg-type]
         result = Runner.run_streamed(
             agent,

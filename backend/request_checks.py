@@ -1,7 +1,8 @@
 """Checks made before `process()`: a streaming request must fail as a 4xx, not as an empty 200.
 
 Every id a request names must belong to the caller (404 otherwise, the same answer as for an id
-that does not exist), and requests this server does not support are refused with a clear 400.
+that does not exist), requests this server does not support are refused with a clear 400, and an
+attachment of a type the allowlist does not name with a 415.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from chatkit.types import (
 )
 
 from backend.context import RequestContext
+from backend.store import SqlStore
 
 if TYPE_CHECKING:
     from backend.actions import WidgetActions
@@ -114,6 +116,10 @@ async def check_request(
             params = request.params
             if not params.name.strip() or not params.mime_type.strip():
                 raise RequestRejected(400, "invalid_request", "An attachment needs a name and a MIME type.")
+            if isinstance(store, SqlStore):  # its allowlist (UPLOAD_ALLOWED_TYPES), which it enforces too
+                refusal = store.upload_types.refusal(params.mime_type, params.name)
+                if refusal is not None:
+                    raise RequestRejected(415, "unsupported_type", refusal)
             if not 0 < params.size <= max_upload_bytes:
                 raise RequestRejected(
                     413, "too_large", f"Attachments are limited to {max_upload_bytes} bytes."

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backend.file_types import DEFAULT_UPLOAD_TYPES
+
 LOCAL_USER = "local"
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 CHATKIT_SCRIPT_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
@@ -36,6 +38,21 @@ class BackendSettings(BaseSettings):
     )
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_REQUEST_BYTES")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES")
+    # What may be attached: comma-separated MIME types and `type/*` patterns (backend.file_types).
+    upload_allowed_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_UPLOAD_TYPES), validation_alias="UPLOAD_ALLOWED_TYPES"
+    )
+    # How much of attached files the model reads: characters per file and per message, and how many
+    # of the newest user messages with attachments are read (older ones stay notes).
+    attachment_file_chars: int = Field(
+        default=20_000, ge=0, le=1_000_000, validation_alias="ATTACHMENT_FILE_CHARS"
+    )
+    attachment_message_chars: int = Field(
+        default=50_000, ge=0, le=4_000_000, validation_alias="ATTACHMENT_MESSAGE_CHARS"
+    )
+    attachment_recent_messages: int = Field(
+        default=3, ge=0, le=500, validation_alias="ATTACHMENT_RECENT_MESSAGES"
+    )
     public_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_BASE_URL")
     history_items: int = Field(default=30, ge=1, le=500, validation_alias="HISTORY_ITEMS")
     approval_ttl_seconds: int = Field(
@@ -64,6 +81,10 @@ class BackendSettings(BaseSettings):
     chatkit_script_url: str = Field(
         default=CHATKIT_SCRIPT_URL, min_length=1, validation_alias="CHATKIT_SCRIPT_URL"
     )
+    # How the page's ChatKit uploads: `attachments.create` then a signed URL, or one POST /chatkit/upload.
+    chatkit_upload_strategy: Literal["two_phase", "direct"] = Field(
+        default="two_phase", validation_alias="CHATKIT_UPLOAD_STRATEGY"
+    )
 
     @field_validator(
         "chatkit_page",
@@ -83,11 +104,29 @@ class BackendSettings(BaseSettings):
         # VAR= (empty, as compose passes `${VAR:-}`): as if unset, so the default for the mode applies.
         return None if value == "" else value
 
+    @field_validator("chatkit_upload_strategy", mode="before")
+    @classmethod
+    def _default_strategy(cls, value: object) -> object:
+        return "two_phase" if value == "" else value  # CHATKIT_UPLOAD_STRATEGY= (empty): the default
+
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("upload_allowed_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: object) -> object:
+        if value == "":  # UPLOAD_ALLOWED_TYPES= (empty): the default allowlist
+            return list(DEFAULT_UPLOAD_TYPES)
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and any(
+            not isinstance(part, str) or part.count("/") != 1 for part in value
+        ):
+            raise ValueError("UPLOAD_ALLOWED_TYPES must be MIME types or type/* patterns, comma-separated")
         return value
 
     @field_validator("auth_jwt_secret")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
-from rich.markdown import Markdown
+from rich.markdown import Markdown, MarkdownContext, MarkdownElement
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
@@ -30,6 +30,33 @@ WEIGHTS = {"semibold": "bold", "bold": "bold"}
 CARD_WIDTHS = {"sm": 48, "md": 72, "lg": 96, "full": None}  # at most; narrower terminals win
 LIST_WIDTH = 88
 TEXT_FIELDS = ("title", "label", "value", "text", "content", "description", "placeholder", "alt")
+
+
+class HtmlAsText(MarkdownElement):
+    """An HTML block (a paragraph that starts with `<title>`, `<details>`...) as the text it is."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def on_text(self, context: MarkdownContext, text: str | Text) -> None:
+        self.text += str(text)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(self.text.rstrip("\n"))
+
+
+class MessageMarkdown(Markdown):
+    """Markdown in which HTML is text, shown as it was sent: rich drops inline HTML and HTML blocks,
+    so a reply saying `add task <title>` would lose its `<title>` (ChatKit's UI shows it)."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {**Markdown.elements, "html_block": HtmlAsText}
+
+    def __init__(self, markup: str, **options: Any) -> None:
+        super().__init__(markup, **options)
+        for token in self.parsed:
+            for child in token.children or ():
+                if child.type == "html_inline":
+                    child.type = "text"
 
 
 def mapping(value: object) -> Node:
@@ -222,7 +249,7 @@ RENDERERS: dict[str, Callable[[Node], RenderableType | None]] = {
     "Label": _styled_text,
     "Title": lambda node: _styled_text(node, "bold"),
     "Caption": lambda node: _styled_text(node, "dim"),
-    "Markdown": lambda node: Markdown(string_at(node)),
+    "Markdown": lambda node: MessageMarkdown(string_at(node)),
     "Badge": _badge,
     "Button": _button,
     "Icon": _icon,
@@ -279,7 +306,7 @@ def render_item(item: Node) -> RenderableType | None:
     if kind == "user_message":
         return Text.assemble(("you › ", "bold cyan"), item_text(item))
     if kind == "assistant_message":
-        return Markdown(item_text(item))
+        return MessageMarkdown(item_text(item))
     if kind == "widget" and isinstance(item.get("widget"), Mapping):
         return render_widget(item["widget"])
     if kind == "workflow":

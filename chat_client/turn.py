@@ -7,13 +7,12 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.spinner import Spinner
 from rich.text import Text
 
 from .actions import Choice, Choices
 from .protocol import MALFORMED, Event
-from .render import item_text, mapping, render_item, task_title
+from .render import MessageMarkdown, item_text, mapping, render_item, task_title
 
 SILENT = {"stream_options", "client_effect", "thread.item.removed"}
 HIDDEN_ITEMS = {"user_message", "end_of_turn", "hidden_context_item", "sdk_hidden_context"}
@@ -62,11 +61,11 @@ class TurnView:
             self._live.stop()
             self._live = None
             for text in self._texts.values():  # an interrupted stream: keep what arrived
-                self.console.print(Markdown(text))
+                self.console.print(MessageMarkdown(text))
         self._end_line()
 
     def _view(self) -> RenderableType:
-        parts: list[RenderableType] = [Markdown(text) for text in self._texts.values() if text]
+        parts: list[RenderableType] = [MessageMarkdown(text) for text in self._texts.values() if text]
         if self._status:
             parts.append(Spinner("dots", Text(self._status, style="dim")))
         return Group(*parts)
@@ -154,7 +153,7 @@ class TurnView:
             if self._live is not None:
                 self._status = None
                 self._refresh()
-                self.console.print(Markdown(item_text(item) or streamed or ""))
+                self.console.print(MessageMarkdown(item_text(item) or streamed or ""))
             elif streamed:
                 self._end_line()
             else:

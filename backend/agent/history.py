@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import OrderedDict
+from typing import cast
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
@@ -17,8 +19,10 @@ from chatkit.types import (
     WidgetItem,
 )
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam, ResponseInputTextParam
+from openai.types.responses.response_input_item_param import Message
 
 from backend.actions.notes import widget_notes
+from backend.agent.attachments import note
 from shared_widgets import summarize_widget
 
 SUMMARY_CACHE_SIZE = 4096
@@ -26,7 +30,8 @@ TAG_DATA_CHARS = 2000  # of a tag's data, as JSON
 
 
 class HistoryConverter(ThreadItemConverter):
-    """Widgets reach the model as a short text summary (not their JSON); attachments as a note;
+    """Widgets reach the model as a short text summary (not their JSON); attachments as the content
+    parts read for this turn (`with_attachments`, see `backend.agent.attachments`), else as a note;
     earlier replies as plain assistant text, which Chat Completions models accept too (the SDK's
     `output_text` parts are refused there: every second turn would fail). Messages that are only
     text are sent as a string, not a list of parts: the same input, which the Agents SDK copies
@@ -35,12 +40,20 @@ class HistoryConverter(ThreadItemConverter):
     async def user_message_to_input(
         self, item: UserMessageItem, is_last_message: bool = True
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        """Plain text as a string; tags, attachments and quotes as the SDK builds them."""
-        if (
-            item.attachments
-            or item.quoted_text
-            or not all(isinstance(part, UserMessageTextContent) for part in item.content)
-        ):
+        """Plain text as a string; tags and quotes as the SDK builds them, then the attachments."""
+        if item.attachments:
+            built = await super().user_message_to_input(
+                item.model_copy(update={"attachments": []}), is_last_message
+            )
+            assert isinstance(built, list)  # the SDK's: the message, then the quote and the tags
+            message = cast(Message, built[0])
+            parts = self._attachments.get(item.id)
+            if parts is None:
+                parts = [await self.attachment_to_message_content(a) for a in item.attachments]
+            typed = [part for part in message["content"] if part.get("text", True)]  # no empty text
+            message["content"] = [*typed, *parts]
+            return built
+        if item.quoted_text or not all(isinstance(part, UserMessageTextContent) for part in item.content):
             return await super().user_message_to_input(item, is_last_message)
         text = "".join(part.text for part in item.content if isinstance(part, UserMessageTextContent))
         return EasyInputMessageParam(type="message", role="user", content=text)
@@ -56,10 +69,8 @@ class HistoryConverter(ThreadItemConverter):
         return ResponseInputTextParam(type="input_text", text=f"@{tag.text}: {data}")
 
     async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputContentParam:
-        """A text note for an attached file."""
-        return ResponseInputTextParam(
-            type="input_text", text=f"[The user attached a file: {attachment.name} ({attachment.mime_type})]"
-        )
+        """A text note for an attached file (its content is read only for recent messages)."""
+        return ResponseInputTextParam(type="input_text", text=note(attachment))
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,6 +79,14 @@ class HistoryConverter(ThreadItemConverter):
         # so an entry counts only for that very object: an action that re-renders a widget (same
         # item id, new tree) gets a new summary.
         self._summaries: OrderedDict[str, tuple[object, str]] = OrderedDict()
+        self._attachments: dict[str, list[ResponseInputContentParam]] = {}
+
+    def with_attachments(self, parts: dict[str, list[ResponseInputContentParam]]) -> HistoryConverter:
+        """This converter for one turn: the same widget summaries, and the attachments of the user
+        messages in `parts` (by item id, from `AttachmentContent.for_history`) as those parts."""
+        turn = copy.copy(self)
+        turn._attachments = parts
+        return turn
 
     async def hidden_context_to_input(
         self, item: HiddenContextItem

@@ -82,12 +82,14 @@ def page_config(
     server_prompts: list[tuple[str, Prompt]] | None = None,
     servers: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """What the page is told: script and API locations, domain key, texts, whether to ask for a
-    token, and the start screen's prompts (the MCP servers' own among them)."""
+    """What the page is told: script, API and upload locations, the upload strategy, domain key,
+    texts, whether to ask for a token, and the start screen's prompts (the MCP servers' own among them)."""
     offline = settings.provider == "offline"
     return {
         "scriptUrl": settings.chatkit_script_url,
         "apiPath": "chatkit",
+        "uploadStrategy": settings.chatkit_upload_strategy,
+        "uploadPath": "chatkit/upload",  # POST /chatkit/upload, for the direct strategy
         "domainKey": settings.chatkit_domain_key,
         "title": settings.chatkit_page_title,
         "auth": not settings.local_mode,

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backend.attachment_links import AttachmentLinks
 from backend.context import RequestContext
 from backend.db import is_sqlite
+from backend.file_types import DEFAULT_UPLOAD_TYPES, UploadTypes, contradiction
 from backend.store import approvals as approval_rows
 from backend.store.approvals import Approvals
 from backend.store.items import ItemDecoder
@@ -128,8 +129,10 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         *,
         links: AttachmentLinks,
         max_upload_bytes: int = 10 * 1024 * 1024,
+        upload_types: UploadTypes | None = None,
     ) -> None:
         self.engine = engine
+        self.upload_types = upload_types or UploadTypes(DEFAULT_UPLOAD_TYPES)  # UPLOAD_ALLOWED_TYPES
         on_sqlite = is_sqlite(engine)
         # One-statement calls skip BEGIN/COMMIT round trips on Postgres; the statement is atomic on
         # its own (SQLite runs inline: nothing to save there). Multi-statement calls use begin().
@@ -376,12 +379,16 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         return attachment.model_copy(update={"preview_url": AnyUrl(url)})
 
     async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext) -> Attachment:
-        """A new attachment awaiting its upload (not saved: the SDK calls `save_attachment` next)."""
+        """A new attachment awaiting its upload (not saved: the SDK calls `save_attachment` next), of
+        a type the allowlist (`upload_types`) allows."""
         name, mime_type = input.name.strip(), input.mime_type.strip()
         if not name:
             raise ValueError("An attachment needs a file name.")
         if not mime_type or "/" not in mime_type or len(mime_type) > MAX_MIME_TYPE_CHARS:
             raise ValueError(f"'{input.mime_type[:80]}' is not a valid MIME type.")
+        refusal = self.upload_types.refusal(mime_type, name)
+        if refusal is not None:
+            raise ValueError(refusal)
         if input.size <= 0:
             raise ValueError("The file is empty.")
         if input.size > self.max_upload_bytes:
@@ -442,7 +449,9 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
     ) -> Attachment:
         """Store the bytes of one of the caller's attachments and mark its upload done.
 
-        `mime_type`, when the upload declares one, must be the type the attachment was created with."""
+        `mime_type`, when the upload declares one, must be the type the attachment was created with,
+        and the bytes must not contradict that type (`backend.file_types.contradiction`: an image or
+        PDF must be one, a file read as text must not be a known binary format)."""
         attachment = await self.load_attachment(attachment_id, context)
         if attachment.thread_id is not None:
             raise ValueError("This attachment is already part of a message; upload a new file instead.")
@@ -456,6 +465,9 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             raise ValueError(
                 f"The upload is {mime_type[:80]}, but the attachment was declared as {attachment.mime_type}."
             )
+        mismatch = contradiction(attachment.mime_type, attachment.name, content)
+        if mismatch is not None:
+            raise ValueError(mismatch)
         uploaded = attachment.model_copy(update={"upload_descriptor": None})
         owner = context.user_id
         async with self.engine.begin() as connection:

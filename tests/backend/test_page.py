@@ -75,6 +75,7 @@ async def test_page_on_in_local_mode_with_headers_and_settings(sqlite_url: str) 
     assert config["title"] == "ChatKit backend"
     assert config["auth"] is False
     assert config["maxUploadBytes"] == 10 * 1024 * 1024
+    assert config["uploadStrategy"] == "two_phase"
     prompts = [prompt["prompt"] for prompt in config["prompts"]]
     assert prompts == ["add task buy milk", "list tasks", "search desk lamp", "help"]
 
@@ -120,6 +121,26 @@ async def test_settings_reach_the_page(sqlite_url: str) -> None:
     prompts = [prompt["prompt"] for prompt in config["prompts"]]
     assert "help" not in prompts
     assert "What can you do?" in prompts
+
+
+@pytest.mark.parametrize(
+    ("value", "strategy"), [("direct", "direct"), ("two_phase", "two_phase"), ("", "two_phase")]
+)
+async def test_the_upload_strategy_is_a_setting(sqlite_url: str, value: str, strategy: str) -> None:
+    """CHATKIT_UPLOAD_STRATEGY reaches the page with the direct upload route next to the page
+    (POST /chatkit/upload); the page's script turns it into ChatKit's `uploadStrategy`."""
+    response = await get_page(BackendSettings(DATABASE_URL=sqlite_url, CHATKIT_UPLOAD_STRATEGY=value))
+    config = config_of(response.text)
+    assert config["uploadStrategy"] == strategy
+    assert config["uploadPath"] == "chatkit/upload"
+    module = next(text for attrs, text in scripts_of(response.text) if attrs.get("type") == "module")
+    assert 'config.uploadStrategy === "direct"' in module
+    assert '{ type: "direct", uploadUrl: new URL(config.uploadPath, document.baseURI).href }' in module
+
+
+def test_an_unknown_upload_strategy_is_refused() -> None:
+    with pytest.raises(ValueError, match="CHATKIT_UPLOAD_STRATEGY"):
+        BackendSettings(CHATKIT_UPLOAD_STRATEGY="three_phase")
 
 
 async def test_a_title_cannot_break_out_of_the_config_block(sqlite_url: str) -> None:

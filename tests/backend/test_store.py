@@ -596,7 +596,7 @@ async def test_delete_thread_cascades(store: SqlStore) -> None:
         AttachmentCreateParams(name="l.png", size=1, mime_type="image/png"), ALICE
     )
     await store.save_attachment(loose, ALICE)
-    await store.save_upload(loose.id, b"x", ALICE)
+    await store.save_upload(loose.id, b"\x89PNG", ALICE)
 
     await store.delete_thread(world.thread.id, ALICE)
 
@@ -609,7 +609,7 @@ async def test_delete_thread_cascades(store: SqlStore) -> None:
     assert await count(store, ATTACHMENTS, ATTACHMENTS.c.thread_id == world.thread.id) == 0
     assert await count(store, FILES, FILES.c.attachment_id == world.attachment.id) == 0
     assert await store.load_feedback(keep.id, ALICE) == {"msg_kept": "negative"}
-    assert (await store.load_upload(loose.id, ALICE))[1] == b"x"
+    assert (await store.load_upload(loose.id, ALICE))[1] == b"\x89PNG"
     assert [t.id for t in (await store.load_threads(10, None, "asc", BOB)).data] == [world.bob_thread.id]
     with pytest.raises(NotFoundError):
         await store.delete_thread(world.thread.id, ALICE)

@@ -270,6 +270,37 @@ def test_thread_items_as_history_shows_them() -> None:
     assert render_item(base | {"type": "hidden_context_item", "content": "secret"}) is None
 
 
+PLACEHOLDERS = (
+    "To add one, say “add task <title>” (or <b>bold</b>, `code <x>`, **markdown**).\n\n"
+    "<title> is what it is called; <due> is optional.\n\n"
+    "<details>\nkept\n</details>"
+)
+
+
+def test_angle_brackets_in_replies_and_markdown_widgets_are_text() -> None:
+    """HTML-looking text is the reply's own (`<title>` placeholders): shown as sent, inline or as a
+    block, while Markdown still renders; rich alone would drop it."""
+    base = {"id": "i", "thread_id": "t", "created_at": "2026-01-01T00:00:00"}
+    content = [{"type": "output_text", "text": PLACEHOLDERS, "annotations": []}]
+    reply = render_item(base | {"type": "assistant_message", "content": content})
+    assert reply is not None
+    text = show(reply)
+    assert "say “add task <title>” (or <b>bold</b>, code <x>, markdown)." in text, text
+    assert "<title> is what it is called; <due> is optional." in text
+    assert "<details>" in text and "kept" in text and "</details>" in text
+    assert "**" not in text and "`" not in text
+    widget = {"type": "Card", "children": [{"type": "Markdown", "value": "Run `list` or <name>."}]}
+    assert "Run list or <name>." in show(render_widget(widget))
+
+
+def test_a_deleted_task_card_says_deleted_not_pending() -> None:
+    """delete_task's card: the Deleted badge, never the Pending the task had, and nothing to click."""
+    text = show(render_widget(wire("task_card", samples.task_change("deleted"))))
+    assert "Task deleted" in text and "Deleted" in text and "Buy milk" in text
+    assert "Pending" not in text
+    assert not any(button in text for button in ("[Complete]", "[Edit]", "[Delete]"))
+
+
 def test_text_that_looks_like_rich_markup_is_shown_as_it_is() -> None:
     """Widget text is data: `[bold]`, `[/oops]` and `[link=...]` are neither styles nor errors."""
     hostile = ["[bold]not bold[/bold]", "[/oops]", "[link=https://evil.test]click[/link]", *samples.NASTY[:5]]

@@ -151,6 +151,15 @@ def test_a_reply_sent_whole_without_deltas_is_printed() -> None:
     assert text.splitlines() == ["All at once."]
 
 
+@pytest.mark.parametrize("console", [plain, terminal], ids=["plain", "terminal"])
+def test_a_reply_keeps_its_angle_bracket_placeholders(console: Any) -> None:
+    """`add task <title>` streams and stays on screen with its `<title>`, on a terminal too."""
+    reply = "Say “add task <title>” to add one.\n\n<title> is its name, <due> optional."
+    _, text = run(console(), [delta(reply[:16]), delta(reply[16:]), done(reply)])
+    assert "Say “add task <title>” to add one." in text
+    assert "<title> is its name, <due> optional." in text
+
+
 def test_workflow_tasks_show_their_titles() -> None:
     task = {"type": "custom", "title": "Searching the catalog", "status_indicator": "loading"}
     events = [

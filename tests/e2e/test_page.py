@@ -30,6 +30,14 @@ customElements.define("openai-chatkit", class extends HTMLElement {
 });
 """
 LAST_OPTIONS = "() => JSON.parse(JSON.stringify(window.chatkitCalls.at(-1)))"
+# A direct upload as ChatKit makes it: a multipart form with the file, POSTed to `uploadUrl`.
+DIRECT_UPLOAD = """async () => {
+  const api = window.chatkitCalls.at(-1).api;
+  const body = new FormData();
+  body.append("file", new File(["hello notes"], "notes.txt", {type: "text/plain"}));
+  const response = await api.fetch(api.uploadStrategy.uploadUrl, {method: "POST", body});
+  return {status: response.status, body: await response.text()};
+}"""
 THREADS_LIST = json.dumps({"type": "threads.list", "params": {"limit": 5, "order": "desc"}})
 # Calls the page's own custom fetch, as ChatKit would.
 CALL_FETCH = """async (body) => {
@@ -83,6 +91,20 @@ def auth_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> It
         "CHATKIT_DOMAIN_KEY": "domain_pk_e2e_test",
     }
     with page_backend(tmp_path_factory.mktemp("auth"), **env) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def direct_backend(tmp_path_factory: pytest.TempPathFactory, chromium: Path) -> Iterator[BackendProcess]:
+    """End-user auth on, the page on, and ChatKit told to upload directly (CHATKIT_UPLOAD_STRATEGY)."""
+    env = {
+        "AUTH_JWT_SECRET": AUTH_SECRET,
+        "AUTH_AUDIENCE": AUDIENCE,
+        "AUTH_ISSUER": ISSUER,
+        "CHATKIT_PAGE": "true",
+        "CHATKIT_UPLOAD_STRATEGY": "direct",
+    }
+    with page_backend(tmp_path_factory.mktemp("direct"), **env) as backend:
         yield backend
 
 
@@ -220,3 +242,25 @@ async def test_an_unreachable_script_is_explained(chromium: Path, local_backend:
         assert CHATKIT_SCRIPT_URL in text
         assert "CHATKIT_SCRIPT_URL" in text
         assert traffic.refused == [CHATKIT_SCRIPT_URL]
+
+
+async def test_direct_uploads_go_to_the_upload_route_with_the_token(
+    chromium: Path, direct_backend: BackendProcess
+) -> None:
+    """CHATKIT_UPLOAD_STRATEGY=direct: ChatKit is given the backend's upload route, and a form POSTed
+    there through the page's fetch carries the token and comes back as the caller's attachment."""
+    async with open_page(chromium, direct_backend) as (page, traffic):
+        await page.goto(f"{direct_backend.url}/#token={user_token('alice')}")
+        options = await wait_for_options(page)
+        upload_url = f"{direct_backend.url}/chatkit/upload"
+        assert options["api"]["uploadStrategy"] == {"type": "direct", "uploadUrl": upload_url}
+        answer = await page.evaluate(DIRECT_UPLOAD)
+        assert answer["status"] == 200, answer
+        attachment = json.loads(answer["body"])
+        assert (attachment["type"], attachment["name"], attachment["mime_type"]) == (
+            "file", "notes.txt", "text/plain"
+        )  # fmt: skip
+        assert "upload_descriptor" not in attachment
+        await page.evaluate("() => sessionStorage.removeItem('chatkit-backend-token')")
+        assert (await page.evaluate(DIRECT_UPLOAD))["status"] == 401
+        assert traffic.refused == []
