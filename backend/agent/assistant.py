@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agents import Agent, Model
 
-from backend.agent.offline_model import OfflineModel
+from backend.agent.offline import OfflineModel
 
 INSTRUCTIONS = (
     "You help people manage their tasks and search a product catalog, using the tools you are given. "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from backend.agent.offline_model import OfflineModel
+from backend.agent.offline import OfflineModel
 from backend.settings import BackendSettings
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"

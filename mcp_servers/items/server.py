@@ -266,10 +266,17 @@ def create_items_server(settings: ItemsSettings, *, transport: Transport = "stdi
     return server
 
 
+# Items the text for the model describes (their prices let it judge a price range).
+SUMMARY_ITEMS = 5
+
+
 def _search_summary(result: ItemSearchResult) -> str:
     if not result.items:
         return f"No items match '{result.query}'." if result.query else "No items match these filters."
-    shown = "; ".join(_describe(item) for item in result.items[:3])
-    rest = result.total - min(3, len(result.items))
+    shown = "; ".join(_describe(item) for item in result.items[:SUMMARY_ITEMS])
+    rest = result.total - min(SUMMARY_ITEMS, len(result.items))
     note = " (no item has every word; showing items with any of them)" if result.match == "any_word" else ""
-    return f"{result.total} item(s) found{note}: {shown}" + (f" and {rest} more." if rest else ".")
+    text = f"{result.total} item(s) found{note}: {shown}" + (f" and {rest} more." if rest else ".")
+    if result.next_cursor:  # the model pages on from the text too (it may not see structured content)
+        text += f" More on the next page (next_cursor: {result.next_cursor}; pass it as `cursor`)."
+    return text

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx2
 import pytest
+from agents import Agent
 from fastapi import FastAPI
 
+from backend.agent.offline import OfflineModel
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import AUDIENCE, AUTH_SECRET, ISSUER, ChatKitClient, user_input, user_token
@@ -105,7 +109,19 @@ async def test_the_model_sees_the_newest_items_within_the_budget(sqlite_url: str
         AUTH_ISSUER=ISSUER,
         HISTORY_ITEMS=4,
     )
-    app: FastAPI = create_app(settings)
+    seen: list[Any] = []
+
+    class Watched(OfflineModel):
+        """The offline model, noting each input it is given."""
+
+        async def stream_response(
+            self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any
+        ) -> AsyncIterator[Any]:
+            seen.append(input)
+            async for event in super().stream_response(system_instructions, input, *args, **kwargs):
+                yield event
+
+    app: FastAPI = create_app(settings, agent=Agent(name="assistant", instructions="", model=Watched()))
     async with app.router.lifespan_context(app):
         async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t") as http:
             client = ChatKitClient(http, user_token("alice"))
@@ -122,4 +138,5 @@ async def test_the_model_sees_the_newest_items_within_the_budget(sqlite_url: str
     )
     text = reply.content[0].text
     assert "“message five”" in text  # the newest message, not the oldest
-    assert "You have sent 2 messages" in text  # [reply 3, message four, reply 4, message five]
+    said = [item["content"] for item in seen[-1] if item.get("role") == "user"]
+    assert said == ["message four", "message five"]  # [reply 3, message four, reply 4, message five]

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from agents import Agent
 
-from backend.agent.offline_model import OfflineModel
+from backend.agent.offline import OfflineModel
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import ChatKitClient, parse_sse, user_input, user_token
