@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .protocol import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ChatKitClient
+from .protocol import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ChatKitClient, local_timezone
 from .session import Session, send_once
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -45,9 +45,17 @@ def chat(
             min=0.1, metavar="SECONDS", help="Seconds to wait for the backend to connect or send data."
         ),
     ] = DEFAULT_TIMEOUT_SECONDS,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ZONE",
+            help="Your IANA time zone, for dates in words (default: this machine's).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     console = Console(highlight=False)
-    with ChatKitClient(url, token, timeout=timeout) as client:
+    with ChatKitClient(url, token, timeout=timeout, timezone=timezone or local_timezone()) as client:
         if message:
             code = send_once(
                 client, console, Console(stderr=True, highlight=False), " ".join(message), thread

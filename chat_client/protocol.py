@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -96,8 +97,18 @@ def transport_error(url: str, exc: httpx2.TransportError, timeout: float) -> Cha
     return ChatKitError(f"request to {url} failed: {_one_line(str(exc)) or type(exc).__name__}")
 
 
+def local_timezone(localtime: str = "/etc/localtime") -> str | None:
+    """This machine's IANA time zone ("Europe/Paris"), read from where `localtime` links to; None
+    when it cannot be told (then the backend uses its own)."""
+    target = os.path.realpath(localtime)
+    _, found, name = target.partition("/zoneinfo/")
+    name = name.removeprefix("posix/").removeprefix("right/")
+    return name if found and name and os.path.isfile(target) else None
+
+
 class ChatKitClient:
-    """A ChatKit backend at `url`, called as the UI calls it (with a bearer token when given)."""
+    """A ChatKit backend at `url`, called as the UI calls it (with a bearer token when given, and
+    the user's time zone as `X-Timezone`, as the page sends it)."""
 
     def __init__(
         self,
@@ -106,10 +117,13 @@ class ChatKitClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx2.BaseTransport | None = None,
+        timezone: str | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if timezone:
+            headers["X-Timezone"] = timezone
         self._http = httpx2.Client(
             headers=headers, timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)), transport=transport
         )

@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx2
 import pytest
 
-from chat_client.protocol import MALFORMED, ChatKitClient, ChatKitError, decode_event, describe_body
+from chat_client.protocol import (
+    MALFORMED,
+    ChatKitClient,
+    ChatKitError,
+    decode_event,
+    describe_body,
+    local_timezone,
+)
 from tests.e2e.conftest import free_port
 
 URL = "http://chatkit.test/chatkit"
@@ -229,3 +237,30 @@ def test_a_server_that_accepts_but_never_answers_times_out() -> None:
         ):
             with client.send("hi") as events:
                 list(events)
+
+
+def test_the_time_zone_rides_on_every_request_as_the_page_sends_it() -> None:
+    seen: list[str | None] = []
+
+    def handle(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.headers.get("x-timezone"))
+        return httpx2.Response(200, json={"data": [], "has_more": False})
+
+    with ChatKitClient(URL, transport=httpx2.MockTransport(handle), timezone="Asia/Tokyo") as client:
+        client.call("threads.list", limit=1)
+    with ChatKitClient(URL, transport=httpx2.MockTransport(handle)) as client:
+        client.call("threads.list", limit=1)
+    assert seen == ["Asia/Tokyo", None]
+
+
+def test_this_machines_time_zone_is_read_from_where_localtime_links(tmp_path: Path) -> None:
+    zone = tmp_path / "usr" / "share" / "zoneinfo" / "Europe" / "Paris"
+    zone.parent.mkdir(parents=True)
+    zone.write_bytes(b"TZif")
+    link = tmp_path / "localtime"
+    link.symlink_to(zone)
+    assert local_timezone(str(link)) == "Europe/Paris"
+    assert local_timezone(str(tmp_path / "missing")) is None
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"TZif")  # a copy, not a link: the name cannot be told
+    assert local_timezone(str(plain)) is None
