@@ -13,6 +13,7 @@ import jwt
 from jwt import PyJWKClient
 
 from backend.context import RequestContext
+from backend.request_checks import unstorable
 from backend.settings import LOCAL_USER, BackendSettings
 
 JWKS_ALGORITHMS = ["RS256", "ES256"]
@@ -53,7 +54,12 @@ class Authenticator:
         token = authorization[7:].strip()
         claims = await self._verify(token)
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID_LENGTH:
+        if (
+            not isinstance(subject, str)
+            or not subject
+            or len(subject) > MAX_USER_ID_LENGTH
+            or unstorable(subject)  # a NUL or lone surrogate: no database could store it as the owner
+        ):
             raise AuthError("token names no valid user")
         return RequestContext(user_id=subject, request_id=request_id, claims=claims)
 

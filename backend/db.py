@@ -81,7 +81,11 @@ class InlineSqliteEngine:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """The engine for `url`; a SQLite file gets its directory, WAL, a busy timeout and foreign keys."""
+    """The engine for `url`; a SQLite file gets its directory, WAL, a busy timeout and foreign keys.
+
+    Failed statements keep their parameters (user ids, titles, message JSON) out of exception
+    messages (`hide_parameters`), so no log that prints such an exception shows user data."""
+    kwargs.setdefault("hide_parameters", True)
     return engines.create_engine(url, _inline_sqlite_engine, **kwargs)
 
 

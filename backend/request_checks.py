@@ -2,11 +2,15 @@
 
 Every id a request names must belong to the caller (404 otherwise, the same answer as for an id
 that does not exist), requests this server does not support are refused with a clear 400, and an
-attachment of a type the allowlist does not name with a 415.
+attachment of a type the allowlist does not name with a 415. Text neither database can store (a
+NUL character, a lone surrogate) anywhere in a request, and a page size outside 1..MAX_PAGE_SIZE,
+are refused with a 400 before any SQL runs, the same on SQLite and Postgres.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from chatkit.store import NotFoundError, Store
@@ -32,6 +36,7 @@ from chatkit.types import (
     ThreadsUpdateReq,
     UserMessageItem,
 )
+from pydantic import BaseModel
 
 from backend.context import RequestContext
 from backend.store import SqlStore
@@ -40,6 +45,15 @@ if TYPE_CHECKING:
     from backend.actions import WidgetActions
 
 MAX_TITLE_CHARS = 200
+# The most threads or items one `threads.list` / `items.list` page may ask for. The ChatKit UI asks
+# for small pages (the SDK's default is 20); this leaves room for a client that reads a whole
+# history at once while keeping a page (and `limit + 1` in SQL) far from any integer overflow.
+MAX_PAGE_SIZE = 10_000
+# Postgres stores no NUL in text, and neither database can encode a lone surrogate as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = (
+    "The request contains a character that cannot be stored (a NUL character or a lone surrogate)."
+)
 
 
 class RequestRejected(Exception):
@@ -48,6 +62,35 @@ class RequestRejected(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def unstorable(value: object) -> bool:
+    """Whether `value` (a string, or any string inside a model, mapping or list) holds a character
+    that cannot be stored: NUL, or a lone UTF-16 surrogate."""
+    if isinstance(value, str):
+        return "\x00" in value or (not value.isascii() and _UNSTORABLE.search(value) is not None)
+    if isinstance(value, BaseModel):
+        fields = [getattr(value, name) for name in type(value).model_fields]
+        return unstorable(fields) or unstorable(value.__pydantic_extra__ or {})
+    if isinstance(value, Mapping):
+        return any(unstorable(key) or unstorable(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(unstorable(item) for item in value)
+    return False
+
+
+def check_text(*values: object) -> None:
+    """`RequestRejected` (400) when any of `values` holds text that cannot be stored."""
+    if unstorable(values):
+        raise RequestRejected(400, "unstorable_text", UNSTORABLE_MESSAGE)
+
+
+def _page_size(limit: int | None) -> None:
+    """A page size is left out (the SDK's default) or within 1..MAX_PAGE_SIZE."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
+        raise RequestRejected(
+            400, "invalid_request", f"'limit' must be between 1 and {MAX_PAGE_SIZE} (or left out)."
+        )
 
 
 def _not_found(what: str, ident: str) -> RequestRejected:
@@ -63,6 +106,7 @@ async def check_request(
     actions: WidgetActions | None = None,
 ) -> None:
     """Raise `RequestRejected` unless the caller may make this request now."""
+    check_text(request)  # before any SQL: one answer for NUL and surrogates on every database
     match request:
         case ThreadsCreateReq():
             await _attachments(store, request.params.input.attachments, context)
@@ -78,6 +122,7 @@ async def check_request(
         case ThreadsGetByIdReq() | ThreadsDeleteReq():
             await _thread(store, request.params.thread_id, context)
         case ItemsListReq():
+            _page_size(request.params.limit)
             await _thread(store, request.params.thread_id, context)
             if request.params.after:
                 await _item(store, request.params.thread_id, request.params.after, context)
@@ -129,6 +174,7 @@ async def check_request(
         case InputTranscribeReq():
             raise RequestRejected(400, "unsupported", "Speech transcription is not supported by this server.")
         case ThreadsListReq():
+            _page_size(request.params.limit)
             if request.params.after:
                 await _thread(store, request.params.after, context)
 
