@@ -6,26 +6,33 @@ import copy
 import logging
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
 import openai
 from agents import (
     Agent,
+    InputGuardrailTripwireTriggered,
     MultiProvider,
+    OutputGuardrailTripwireTriggered,
     RunConfig,
     RunContextWrapper,
     Runner,
     RunResultStreaming,
     RunState,
+    StreamEvent,
     Tool,
 )
 from agents.items import ToolCallOutputItem
 from chatkit.agents import AgentContext, stream_agent_response
-from chatkit.errors import CustomStreamError
+from chatkit.errors import BaseStreamError, CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     Action,
+    AssistantMessageContent,
+    AssistantMessageItem,
     AttachmentsDeleteReq,
     ChatKitReq,
     FeedbackKind,
@@ -71,6 +78,9 @@ PROVIDER_REFUSED = (
     "The AI provider refused this request. The server's provider key or model settings need "
     "attention; retrying will not help."
 )
+OVERLOADED = {429, 503, 529}
+# A connection that dropped mid-answer (not one that never opened), wherever it is in the chain.
+BROKE_OFF = {"RemoteProtocolError", "ReadError", "IncompleteRead"}
 TITLE_CHARS = 60
 UNRESUMABLE = "This request can no longer be carried out (the server changed since it was asked). Ask again."
 
@@ -84,6 +94,97 @@ def output_text(output: Any) -> str:
     if isinstance(output, list):
         return "\n".join(output_text(part) for part in output)
     return str(output)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a turn whose provider failed ends: the error event's words, and the note kept in the thread."""
+
+    message: str
+    note: str
+    allow_retry: bool = True
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def provider_failure(exc: Exception) -> Failure | None:
+    """What a run's failure means for the user, in words; None when it is not the provider's (the
+    turn then ends as an error on the server). Only the status code of the provider's answer is
+    shown: never its body (which may echo a masked key)."""
+    if isinstance(exc, REFUSALS):
+        logger.warning("The model provider refused the request: %s", exc)
+        return Failure(
+            PROVIDER_REFUSED,
+            "(No reply: the AI provider refused the request; the server's settings need attention.)",
+            allow_retry=False,
+        )
+    logger.warning("The model provider failed: %r", exc)
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in OVERLOADED:
+        return Failure(
+            f"The AI provider is overloaded (HTTP {exc.status_code}); try again in a moment.",
+            "(No reply: the AI provider was overloaded. Try again.)",
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return Failure(
+            f"The AI provider had an error (HTTP {exc.status_code}); try again.",
+            "(No reply: the AI provider had an error. Try again.)",
+        )
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return Failure(
+            "The AI provider did not answer in time; try again.",
+            "(No reply: the AI provider did not answer in time. Try again.)",
+        )
+    if any(type(cause).__name__ in BROKE_OFF for cause in _chain(exc)):
+        return Failure(
+            "The AI provider's stream broke off; try again.",
+            "(No reply: the AI provider's answer broke off. Try again.)",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return Failure(
+            "The AI provider could not be reached; try again in a moment.",
+            "(No reply: the AI provider could not be reached. Try again.)",
+        )
+    if isinstance(exc, openai.APIError):
+        return Failure(
+            "The AI provider sent an answer that could not be read; try again.",
+            "(No reply: the AI provider's answer could not be read. Try again.)",
+        )
+    return None
+
+
+SERVER_FAILED = Failure(
+    "The reply failed because of an error on the server; try again.",
+    "(No reply: an error on the server stopped it. Try again.)",
+)
+
+
+def _ending_cleanly(result: RunResultStreaming, failures: list[Exception]) -> RunResultStreaming:
+    """`result`, whose events end normally when the run fails (the failure goes to `failures`).
+
+    ChatKit's `stream_agent_response` merges the run's events with its own queue; when the run's
+    events raise, the pending read of that queue is never cancelled and is destroyed pending at
+    garbage collection. Ending normally lets it finish the merge (and drain its queue) first.
+    Guardrail trips still raise: ChatKit removes the turn's items for them."""
+    events = result.stream_events
+
+    async def stream_events() -> AsyncIterator[StreamEvent]:
+        try:
+            async for event in events():
+                yield event
+        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered):
+            raise
+        except Exception as exc:
+            failures.append(exc)
+
+    result.stream_events = stream_events  # type: ignore[method-assign]
+    return result
 
 
 def title_from(message: UserMessageItem) -> str | None:
@@ -200,16 +301,39 @@ class ChatServer(ChatKitServer[RequestContext]):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """A run's events as ChatKit events; a run that stopped for approvals ends with them."""
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
+        failures: list[Exception] = []
         try:
-            async for event in stream_agent_response(agent_context, result):
+            async for event in stream_agent_response(agent_context, _ending_cleanly(result, failures)):
                 yield repair(event)
-        except REFUSALS as exc:  # retrying cannot help: say so (other errors end with a retry offer)
-            logger.warning("The model provider refused the request: %s", exc)
-            raise CustomStreamError(PROVIDER_REFUSED, allow_retry=False) from None
+            if failures:
+                raise failures[0]
+        except BaseStreamError:
+            raise
+        except Exception as exc:  # a provider failure, said in words (never the provider's body)
+            failure = provider_failure(exc)
+            if failure is None:
+                logger.exception("A turn of thread %s failed", thread.id)
+                failure = SERVER_FAILED
+            note = self._failure_note(thread, failure, context)
+            try:
+                with anyio.CancelScope(shield=True):  # the thread keeps the failed turn after a reload
+                    await self.store.add_thread_item(thread.id, note, context)
+            except Exception:  # the error event still says what happened
+                logger.exception("The note of a failed turn of thread %s could not be saved", thread.id)
+            raise CustomStreamError(failure.message, allow_retry=failure.allow_retry) from None
         if result.interruptions and self.approvals is not None:
             yield ProgressUpdateEvent(icon="lucide:shield-alert", text="Waiting for your approval")
             for confirmation in await self.approvals.pause(thread, result, context):
                 yield ThreadItemDoneEvent(item=confirmation)
+
+    def _failure_note(self, thread: ThreadMetadata, failure: Failure, context: RequestContext) -> ThreadItem:
+        """The assistant message that stands for a reply that failed (a retry removes it)."""
+        return AssistantMessageItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content=[AssistantMessageContent(text=failure.note)],
+        )
 
     async def _decide(
         self, thread: ThreadMetadata, prepared: Prepared, context: RequestContext

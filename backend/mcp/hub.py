@@ -2,7 +2,9 @@
 
 Identity rides on each call (`_meta`), never on the connection. A server that fails to start is
 left out (its tools are missing, the rest work) and retried on later turns; a server whose
-connection breaks during a call is reconnected (its process restarted) on the next turn.
+connection breaks during a call is reconnected (its process restarted) on the next turn, and one
+whose connection ended between turns (a stdio child that died) on the turn that finds it so. A
+server killed while it restarts fails to connect and is retried after RETRY_INTERVAL_SECONDS.
 """
 
 from __future__ import annotations
@@ -53,6 +55,15 @@ async def _prompts_of(server: MCPServer) -> list[McpPrompt]:
     except Exception as exc:  # a server's prompts are a nicety: its tools still work
         logger.warning("MCP server %r: could not list prompts: %r", server.name, exc)
         return []
+
+
+def connection_lost(server: MCPServer) -> bool:
+    """Whether a connected server's connection has ended (a stdio child that exited closes its
+    stdout, and the session's receive loop stops at once). The mcp client exposes no public flag:
+    its dispatcher's `_closed` is read, defaulting to "alive" should that internal change."""
+    session = getattr(server, "session", None)
+    dispatcher = getattr(session, "_dispatcher", None)
+    return bool(getattr(dispatcher, "_closed", False))
 
 
 class McpHub:
@@ -131,10 +142,11 @@ class McpHub:
     def _failure_message(self, name: str) -> Callable[[RunContextWrapper[Any], Exception], str]:
         def message(_: RunContextWrapper[Any], error: Exception) -> str:
             if self._failed(name, error):
-                return (
-                    f"The {name} tool server did not answer in time. Tell the user and suggest trying again."
-                )
-            return f"The {name} tool server is unavailable right now. Tell the user it will be retried."
+                return f"The {name} tool server did not answer in time. Please try again in a moment."
+            return (
+                f"The {name} tool server is unavailable right now; it will be restarted on the next "
+                "message. Please try again in a moment."
+            )
 
         return message
 
@@ -168,8 +180,16 @@ class McpHub:
         for manager in self._managers.values():
             await manager.__aexit__(None, None, None)
 
+    def _notice_lost(self) -> None:
+        """Mark broken every server whose connection ended since (its process died)."""
+        for name, manager in self._managers.items():
+            if name not in self._broken and any(map(connection_lost, manager.active_servers)):
+                logger.warning("MCP server %r: its connection ended (the process exited?)", name)
+                self._broken.add(name)
+
     async def servers(self) -> list[MCPServer]:
-        """The connected servers for this turn, after retrying broken or failed ones."""
+        """The connected servers for this turn, after retrying broken, dead or failed ones."""
+        self._notice_lost()
         now = time.monotonic()
         for name, manager in self._managers.items():
             # A connection that broke is restarted at once; a server that will not start is
@@ -274,7 +294,8 @@ class McpHub:
             raise ToolUnavailable(f"The {server} tool server {what}. Try again in a moment.") from error
 
     def status(self) -> dict[str, str]:
-        """`ok`, or why a server is down, for /readyz."""
+        """`ok`, or why a server is down, for /readyz (a server whose process died is down at once)."""
+        self._notice_lost()
         states = {}
         for name, manager in self._managers.items():
             if name in self._broken:

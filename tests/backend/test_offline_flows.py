@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from backend.agent.offline import Call
+from backend.mcp.hub import McpHub
 from tests.backend.offline_tools import assistant, call_of, called, said, shipped, tools, user, widget
 
 A, B = "task_aaaaaaaaaaaa", "task_bbbbbbbbbbbb"
@@ -81,12 +84,21 @@ def test_no_match_is_said() -> None:
     assert said(turn).startswith("No pending task matches “dentist”.")
 
 
-def test_a_failed_lookup_is_said() -> None:
-    turn = [user("delete the dentist task")]
-    turn += called(
-        call_of(turn), "The tasks tool server is unavailable right now. Tell the user it will be retried."
-    )
-    assert said(turn).startswith("The tasks tool server is unavailable")
+async def _no_meta(_: object) -> None:
+    return None
+
+
+@pytest.mark.parametrize("error", [RuntimeError("Connection closed"), TimeoutError("timed out")])
+@pytest.mark.parametrize("request_", ["delete the dentist task", "list tasks", "add task buy milk"])
+def test_a_failed_call_is_said_in_words_for_the_user(request_: str, error: Exception) -> None:
+    """What the hub tells the model about a dead or slow server reads right when shown as-is."""
+    hub = McpHub({}, meta_resolver=_no_meta, data_extractor=_no_meta)
+    failure = hub._failure_message("tasks")(None, error)  # type: ignore[arg-type]
+    assert "Tell the user" not in failure
+    assert failure.endswith("Please try again in a moment.")
+    turn = [user(request_)]
+    turn += called(call_of(turn), failure)
+    assert said(turn) == failure
 
 
 def test_the_first_one_and_it_refer_to_what_was_shown_last() -> None:

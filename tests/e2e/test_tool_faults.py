@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx2
 import psutil
 import pytest
@@ -51,23 +52,30 @@ def tool_processes(script: str) -> list[psutil.Process]:
     ]
 
 
-async def test_a_killed_server_is_restarted_on_the_next_turn(app: FastAPI) -> None:
-    """The turn that hits a dead server ends with a clear message; the next turn works again."""
+async def test_a_killed_server_is_down_at_once_and_restarted_on_the_next_turn(app: FastAPI) -> None:
+    """A killed stdio server shows as down on /readyz right away; the next turn restarts it and works."""
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://t", timeout=60
     ) as http:
         alice = ChatKitClient(http, user_token("alice"))
         thread_id, _, text, _ = await turn(alice, None, "add task survive a crash")
         assert text.startswith("Task created:")
+        assert (await http.get("/readyz")).status_code == 200
         (victim,) = tool_processes("tasks-mcp")
         victim.kill()
-        victim.wait(timeout=10)
-        _, _, text, _ = await turn(alice, thread_id, "list tasks")
-        assert "unavailable" in text
-        assert (await http.get("/readyz")).json()["mcp"]["tasks"] == "ok"  # restarted
-        _, _, text, widgets = await turn(alice, thread_id, "list tasks")
+        killed = time.monotonic()
+        while True:
+            ready = await http.get("/readyz")
+            if ready.status_code == 503 or time.monotonic() - killed > 1:
+                break
+            await anyio.sleep(0.02)
+        assert ready.status_code == 503
+        assert ready.json()["mcp"]["tasks"] == "down: connection lost"
+        assert ready.json()["mcp"]["items"] == "ok"
+        _, _, text, widgets = await turn(alice, thread_id, "list tasks")  # restarted for this turn
         assert text.startswith("1 task(s) found")
         assert "survive a crash" in widgets[0].widget.model_dump_json()
+        assert (await http.get("/readyz")).json()["mcp"]["tasks"] == "ok"
         assert tool_processes("tasks-mcp")[0].pid != victim.pid
 
 

@@ -4,12 +4,16 @@ servers, provider errors, start-up checks. The key only ever travels in the mode
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
 import re
 from typing import Any
 
 import anyio
+import httpx2
+import openai
 import pytest
 from agents import flush_traces
 from agents.tracing import default_exporter
@@ -25,6 +29,7 @@ from chatkit.types import (
 )
 from pydantic import ValidationError
 
+from backend.chat_server import provider_failure
 from backend.settings import BackendSettings
 from tests.backend.conftest import ChatKitClient, parse_sse, user_input
 from tests.providers.conftest import KEY, PROVIDERS, Backend
@@ -62,6 +67,11 @@ def deltas(events: list[ThreadStreamEvent]) -> list[tuple[str, str]]:
 
 async def stored(alice: ChatKitClient, thread_id: str) -> list[dict[str, Any]]:
     return (await alice.call("items.list", thread_id=thread_id, limit=100, order="asc"))["data"]
+
+
+def texts(item: dict[str, Any]) -> str:
+    """A stored message's text."""
+    return "".join(part.get("text", "") for part in item.get("content", []))
 
 
 def tool_outputs(body: dict[str, Any]) -> dict[str, str]:
@@ -178,15 +188,20 @@ async def test_server_errors_are_retried_then_reported(
         assert response.headers["content-type"].startswith("text/event-stream")
         events = parse_sse(response.content)
         errors = [e for e in events if isinstance(e, ErrorEvent)]
-        assert len(errors) == 1
-        assert errors[0].allow_retry is True
+        assert [(e.code, e.message, e.allow_retry) for e in errors] == [
+            ("custom", "The AI provider had an error (HTTP 500); try again.", True)
+        ]
         assert len(fake_llm.requests) == 2  # the client retried once
         thread_id = next(e.thread.id for e in events if e.type == "thread.created")
-        assert [item["type"] for item in await stored(alice, thread_id)] == ["user_message"]
+        assert [texts(item) for item in await stored(alice, thread_id)] == [
+            "hello",
+            "(No reply: the AI provider had an error. Try again.)",
+        ]
         _, events = await send(alice, thread_id, "hello again")
         assert [r.content[0].text for r in replies(events)] == ["Back again."]
         assert [item["type"] for item in await stored(alice, thread_id)] == [
             "user_message",
+            "assistant_message",
             "user_message",
             "assistant_message",
         ]
@@ -219,10 +234,15 @@ async def test_a_broken_stream_is_reported_and_the_server_stays_up(
     fake_llm.push(Broken("Half ", "a "), Text("Whole ", "answer."))
     async with backend(provider, LLM_MAX_RETRIES=1) as alice:
         thread_id, events = await send(alice, None, "tell me")
-        assert [e.allow_retry for e in events if isinstance(e, ErrorEvent)] == [True]
+        assert [(e.message, e.allow_retry) for e in events if isinstance(e, ErrorEvent)] == [
+            ("The AI provider's stream broke off; try again.", True)
+        ]
         assert "Half a ".startswith("".join(text for _, text in deltas(events)))
         assert replies(events) == []
-        assert [item["type"] for item in await stored(alice, thread_id)] == ["user_message"]
+        assert [texts(item) for item in await stored(alice, thread_id)] == [  # no half reply
+            "tell me",
+            "(No reply: the AI provider's answer broke off. Try again.)",
+        ]
         assert (await alice.http.get("/healthz")).status_code == 200
         _, events = await send(alice, thread_id, "again please")
         assert [r.content[0].text for r in replies(events)] == ["Whole answer."]
@@ -312,3 +332,72 @@ async def test_the_model_is_told_what_a_widget_action_did(
     note = f"the user marked the task “buy milk” ({task_id}) as completed"
     assert note in asked
     assert asked.index(note) < asked.index("what did I just finish?")  # told before the question
+
+
+def pending_tasks() -> set[asyncio.Task[Any]]:
+    return {task for task in asyncio.all_tasks() if not task.done()}
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+@pytest.mark.parametrize(
+    ("reply", "message", "note"),
+    [
+        (
+            Error(429),
+            "The AI provider is overloaded (HTTP 429); try again in a moment.",
+            "(No reply: the AI provider was overloaded. Try again.)",
+        ),
+        (
+            Error(500),
+            "The AI provider had an error (HTTP 500); try again.",
+            "(No reply: the AI provider had an error. Try again.)",
+        ),
+        (
+            Broken("Half ", "a "),
+            "The AI provider's stream broke off; try again.",
+            "(No reply: the AI provider's answer broke off. Try again.)",
+        ),
+    ],
+)
+async def test_a_provider_failure_is_said_in_words_kept_in_the_thread_and_leaks_no_task(
+    backend: Backend,
+    fake_llm: FakeLLM,
+    provider: str,
+    reply: Error | Broken,
+    message: str,
+    note: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The error event says what happened (no provider body, no key); after a reload the thread shows
+    the failed turn; no task of the turn is left pending (none is destroyed pending later)."""
+    fake_llm.push(reply, Text("Fine ", "now."))
+    async with backend(provider, LLM_MAX_RETRIES=0) as alice:
+        before = pending_tasks()
+        response = await alice.post({"type": "threads.create", "params": {"input": user_input("hi")}})
+        events = parse_sse(response.content)
+        assert [(e.code, e.message) for e in events if isinstance(e, ErrorEvent)] == [("custom", message)]
+        assert "Fake error" not in response.text
+        thread_id = next(e.thread.id for e in events if e.type == "thread.created")
+        items = await stored(alice, thread_id)
+        assert [(item["type"], texts(item)) for item in items] == [
+            ("user_message", "hi"),
+            ("assistant_message", note),
+        ]
+        await anyio.sleep(0.1)
+        assert [task.get_coro() for task in pending_tasks() - before] == []
+        _, events = await send(alice, thread_id, "again")  # the next turn works
+        assert [r.content[0].text for r in replies(events)] == ["Fine now."]
+    gc.collect()
+    assert "destroyed but it is pending" not in caplog.text
+    assert_key_only_in_auth_headers(fake_llm, response.text, caplog.text)
+
+
+def test_timeouts_and_unreachable_providers_are_said_in_words() -> None:
+    """A provider that does not answer in time or cannot be reached; other errors stay generic."""
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/responses")
+    slow = provider_failure(openai.APITimeoutError(request=request))
+    assert slow is not None and slow.message == "The AI provider did not answer in time; try again."
+    assert slow.note == "(No reply: the AI provider did not answer in time. Try again.)"
+    gone = provider_failure(openai.APIConnectionError(request=request))
+    assert gone is not None and gone.message == "The AI provider could not be reached; try again in a moment."
+    assert provider_failure(RuntimeError("a bug")) is None
