@@ -8,7 +8,6 @@ import ipaddress
 import sys
 from collections.abc import Sequence
 
-import uvicorn
 from pydantic import ValidationError
 
 from backend.db import create_engine
@@ -17,6 +16,7 @@ from backend.store.migrations import HISTORY
 from backend.workers import Supervisor
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.graceful import DrainGate, GracefulServer
+from plumbing.http_limits import serving_config
 from plumbing.migrations import Migration, PrepareFailed, prepare_once
 
 
@@ -128,7 +128,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     from backend.app import create_app  # not before: a supervisor never loads the app
 
     gate = DrainGate(create_app(settings))
-    config = uvicorn.Config(gate, host=options.host, port=options.port, log_level="warning", access_log=False)
+    config = serving_config(
+        gate,
+        settings.http_limits(),
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        access_log=False,
+    )
     tune_for_serving()
     server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
     server.run()

@@ -6,6 +6,9 @@ import dataclasses
 import logging
 import mimetypes
 import re
+import socket
+import sqlite3
+import traceback
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -21,9 +24,10 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from backend.actions import WidgetActions
 from backend.agent.assistant import create_assistant
@@ -41,9 +45,9 @@ from backend.mcp.config import load_mcp_config, load_widgets
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
 from backend.page import create_page_router
-from backend.request_checks import RequestRejected, check_request
+from backend.request_checks import UNSTORABLE_MESSAGE, RequestRejected, check_request, check_text
 from backend.settings import BackendSettings
-from backend.store import SqlStore
+from backend.store import AlreadyUploaded, SqlStore
 
 logger = logging.getLogger(__name__)
 # Parse once per request with an adapter built here: the SDK's process() builds one per call (~2 ms).
@@ -76,10 +80,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLarge
+    except ClientDisconnect:  # the client left, or the server cut a body trickled too slowly
+        raise RequestRejected(400, "incomplete_body", "The request body did not arrive in full.") from None
     return bytes(body)
 
 
@@ -163,12 +170,109 @@ def download_headers(attachment: Attachment) -> dict[str, str]:
     }
 
 
-def database_unreachable(exc: Exception) -> bool:
-    """Whether `exc` says the database cannot be reached (503), rather than that a statement or our
-    code is wrong (500): a refused or lost connection, or a generic driver error at connect time."""
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError):
+# SQLSTATEs of a lost or refused connection (class 08), a server shutting down or starting up, and
+# a server out of connection slots: the database cannot be reached right now.
+UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's word for a database file that cannot be opened or is held by another writer too long.
+SQLITE_UNREACHABLE = ("unable to open database file", "database is locked", "disk i/o error")
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc`, the driver error it wraps and what that was raised from, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return chain
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The Postgres SQLSTATE of a database error, when its driver gives one."""
+    for cause in _causes(exc):
+        code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (503), rather than that a statement, a
+    value or our code is wrong (400/500): a refused, lost or timed-out connection only."""
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
         return True
-    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or type(exc) is DBAPIError)
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:  # lost under the statement
+        return True
+    if isinstance(exc, DataError | IntegrityError):
+        return False
+    if exc.statement is None:  # no statement ran: connecting failed (no such database, refused...)
+        return True
+    if isinstance(exc, ProgrammingError):
+        return False
+    sqlstate = _sqlstate(exc)
+    if sqlstate is not None:
+        return sqlstate.startswith(UNREACHABLE_SQLSTATES)
+    for cause in _causes(exc)[1:]:
+        if isinstance(cause, ConnectionError | TimeoutError | socket.gaierror):
+            return True
+        if isinstance(cause, sqlite3.OperationalError):
+            return str(cause).lower().startswith(SQLITE_UNREACHABLE)
+        if type(cause).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and "closed" in str(
+            cause
+        ):  # asyncpg: the connection went away under the statement
+            return True
+    return False
+
+
+def bad_value(exc: BaseException) -> bool:
+    """Whether `exc` is the database refusing a value (SQLSTATE class 22, `DataError`): the request's
+    fault (400), not the database's."""
+    sqlstate = _sqlstate(exc)
+    return isinstance(exc, DataError) or (sqlstate is not None and sqlstate.startswith("22"))
+
+
+def database_error_summary(exc: BaseException) -> str:
+    """What a failed statement was, for the log: its kind, its table and the error's class and
+    SQLSTATE, never its parameters or the driver's message (which may quote a value)."""
+    statement = next(
+        (cause.statement for cause in _causes(exc) if isinstance(cause, StatementError) and cause.statement),
+        None,
+    )
+    kind, table = "connect", None  # no statement: the connection itself failed
+    if statement:
+        kind = statement.split(None, 1)[0].upper()
+        if (found := _TABLE.search(statement)) is not None:
+            table = found.group(1)
+    classes = " <- ".join(type(cause).__qualname__ for cause in _causes(exc))
+    sqlstate = _sqlstate(exc)
+    where = f" on {table}" if table else ""
+    return f"{kind}{where} failed: {classes}" + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
+
+
+def frames(exc: BaseException) -> str:
+    """Where `exc` was raised, as traceback lines without the exception's message."""
+    return "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-8:])).rstrip()
+
+
+def touches_sql(exc: BaseException) -> bool:
+    """Whether `exc` is or was raised from a failed SQL statement (whose text may quote values)."""
+    return any(isinstance(cause, DBAPIError | StatementError) for cause in _causes(exc))
+
+
+# A \uD800-\uDFFF escape (half of a surrogate pair, alone when the JSON does not parse), or a
+# surrogate encoded as UTF-8 bytes (ED A0..BF), which no UTF-8 decoder accepts.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+
+
+def spells_lone_surrogate(exc: ValidationError, body: bytes) -> bool:
+    """Whether `body` failed to parse as JSON for a lone surrogate escape (or raw surrogate bytes)."""
+    if not any(detail["type"] == "json_invalid" for detail in exc.errors(include_url=False)):
+        return False
+    return _SURROGATE_ESCAPE.search(body) is not None
 
 
 def describe(exc: ValidationError) -> str:
@@ -279,14 +383,28 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
     async def _database(request: Request, exc: Exception) -> JSONResponse:
+        where = f"{request.method} {request.url.path}"
         if database_unreachable(exc):
-            logger.warning("The database is unreachable (%s %s): %r", request.method, request.url.path, exc)
+            summary = database_error_summary(exc) if touches_sql(exc) else type(exc).__qualname__
+            logger.warning("The database is unreachable (%s): %s", where, summary)
             return error(503, "unavailable", "The database is unreachable. Try again shortly.")
+        if bad_value(exc):
+            logger.warning("The database refused a value (%s): %s", where, database_error_summary(exc))
+            return error(400, "invalid_request", "The request contains a value that cannot be stored.")
         return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        if touches_sql(exc):  # its message quotes the statement and maybe values: log what and where
+            logger.error(
+                "Database error on %s %s: %s\n%s",
+                request.method,
+                request.url.path,
+                database_error_summary(exc),
+                frames(exc),
+            )
+        else:
+            logger.exception("Unhandled error on %s %s", request.method, request.url.path)
         return error(500, "internal", "The server could not handle this request.")
 
     async def chatkit(request: Request) -> Response:
@@ -295,6 +413,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         try:
             parsed = REQUEST.validate_json(body)
         except ValidationError as exc:
+            if spells_lone_surrogate(exc, body):  # the same answer as for a NUL
+                return error(400, "unstorable_text", UNSTORABLE_MESSAGE)
             return error(400, "invalid_request", describe(exc))
         chat: ChatServer = request.app.state.chat
         await check_request(
@@ -332,10 +452,13 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     @app.post("/chatkit/upload/{attachment_id}")
     async def upload(attachment_id: str, request: Request) -> Response:
         context = await attachment_caller(request, attachment_id, "upload")
+        check_text(attachment_id)
         content = await read_upload(request, settings.max_upload_bytes)
         store: SqlStore = request.app.state.store
         try:
             attachment = await store.save_upload(attachment_id, content, context)
+        except AlreadyUploaded as exc:  # an upload link is good for one upload
+            return error(409, "already_uploaded", str(exc))
         except ValueError as exc:
             return error(400, "invalid_upload", str(exc))
         return Response(attachment_json(attachment), media_type="application/json")
@@ -385,6 +508,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     @app.get("/chatkit/attachments/{attachment_id}")
     async def download(attachment_id: str, request: Request) -> Response:
         context = await attachment_caller(request, attachment_id, "download")
+        check_text(attachment_id)
         store: SqlStore = request.app.state.store
         attachment, content = await store.load_upload(attachment_id, context)
         return Response(content, media_type=attachment.mime_type, headers=download_headers(attachment))
@@ -402,9 +526,9 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             logger.warning("Readiness check failed: %r", exc)
             database = "unreachable"
         hub: McpHub | None = request.app.state.hub
+        mcp = hub.status() if hub is not None else {}  # as found: a server whose process died is down
         if hub is not None:
-            await hub.servers()  # give a server that went down its retry
-        mcp = hub.status() if hub is not None else {}
+            await hub.servers()  # then give a server that went down its retry (the next probe sees it)
         ready = database == "ok" and all(state == "ok" for state in mcp.values())
         body = {"status": "ok" if ready else "unavailable", "database": database, "mcp": mcp}
         return JSONResponse(body, status_code=200 if ready else 503)

@@ -23,12 +23,12 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-import uvicorn
 from pydantic import SecretStr
 from uvicorn.config import STARTUP_FAILURE
 
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.graceful import DrainGate, GracefulServer
+from plumbing.http_limits import serving_config
 
 logger = logging.getLogger("chatkit-backend")
 # What a worker may take beyond its own grace period (uvicorn's shutdown, the app's lifespan).
@@ -72,7 +72,7 @@ def serve_worker(host: str, port: int, mcp_auth_secret: str) -> None:
         sys.exit(STARTUP_FAILURE)
     tune_for_serving()
     gate = DrainGate(app)
-    config = uvicorn.Config(gate, log_level="warning", access_log=False)
+    config = serving_config(gate, settings.http_limits(), log_level="warning", access_log=False)
     server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
     server.run(sockets=[sock])
     if not server.started:

@@ -1,5 +1,5 @@
 """The persistent ChatKit Store: threads, items, attachments and feedback on SQLite or Postgres."""
 
-from backend.store.store import SqlStore
+from backend.store.store import AlreadyUploaded, SqlStore
 
-__all__ = ["SqlStore"]
+__all__ = ["AlreadyUploaded", "SqlStore"]

@@ -52,6 +52,10 @@ _TIMESTAMP = DateTime(timezone=True)
 T = TypeVar("T", ThreadMetadata, ThreadItem)
 
 
+class AlreadyUploaded(ValueError):
+    """The attachment has its bytes already: an upload link is good for one upload."""
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(16)}"  # 128 random bits
 
@@ -483,6 +487,12 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
             )
             if updated.first() is None:  # deleted (or attached to a message) meanwhile
                 raise NotFoundError(f"Attachment {attachment_id} not found")
+            # Checked after the update, which locks the attachment's row: a racing upload has committed.
+            taken = await connection.execute(
+                select(FILES.c.attachment_id).where(FILES.c.attachment_id == attachment_id)
+            )
+            if taken.first() is not None:  # rolls the update back
+                raise AlreadyUploaded("This attachment has been uploaded already; upload a new file instead.")
             file = {
                 "attachment_id": attachment_id,
                 "owner": owner,

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import uvicorn
 from mcp.server import MCPServer
 from pydantic import ValidationError
 
@@ -17,6 +16,7 @@ from mcp_servers.common.server import MCP_PATH, http_app
 from mcp_servers.common.settings import SecretNotFound, ServerSettings
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.graceful import DrainGate, GracefulServer
+from plumbing.http_limits import serving_config
 from plumbing.migrations import History, PrepareFailed, prepare_once
 
 
@@ -48,7 +48,14 @@ def run_cli(
         return
     server = create_server(settings, transport="http")
     gate = DrainGate(http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts))
-    config = uvicorn.Config(gate, host=options.host, port=options.port, log_level="warning", access_log=False)
+    config = serving_config(
+        gate,
+        settings.http_limits(),
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        access_log=False,
+    )
     tune_for_serving()
     print(f"{prog}: serving MCP at http://{options.host}:{options.port}{MCP_PATH}", file=sys.stderr)
     served = GracefulServer(config, gate, settings.shutdown_grace_seconds)

@@ -149,3 +149,18 @@ async def test_uploaded_html_downloads_and_cannot_run_on_this_origin(
     image = await http.get(f"/chatkit/attachments/{link['id']}", headers=alice.headers)
     assert image.headers["content-disposition"].startswith("inline;")
     assert "sandbox" in image.headers["content-security-policy"]
+
+
+async def test_an_upload_link_takes_one_upload(alice: ChatKitClient, http: httpx2.AsyncClient) -> None:
+    """A second POST to the same signed upload URL (within its lifetime, before the attachment is in a
+    message) is a 409 `already_uploaded`, and the first bytes stay."""
+    notes = await create(alice, "notes.txt", "text/plain", 5)
+    url = notes["upload_descriptor"]["url"]
+    first = await http.post(url, files={"file": ("notes.txt", b"first", "text/plain")})
+    assert first.status_code == 200, first.text
+    for attempt in ({"files": {"file": ("notes.txt", b"again", "text/plain")}}, {"content": b"again"}):
+        again = await http.post(url, **attempt)
+        assert again.status_code == 409, again.text
+        assert again.json()["error"]["code"] == "already_uploaded"
+    downloaded = await http.get(f"/chatkit/attachments/{notes['id']}", headers=alice.headers)
+    assert downloaded.content == b"first"
