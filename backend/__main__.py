@@ -14,9 +14,7 @@ from backend.db import create_engine
 from backend.settings import BackendSettings
 from backend.store.migrations import HISTORY
 from backend.workers import Supervisor
-from plumbing.gc_tuning import tune_for_serving
-from plumbing.graceful import DrainGate, GracefulServer
-from plumbing.http_limits import serving_config
+from plumbing.http_limits import serve
 from plumbing.migrations import Migration, PrepareFailed, prepare_once
 
 
@@ -127,19 +125,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(f"chatkit-backend: cannot listen on {options.host}:{options.port}: {exc.strerror}")
     from backend.app import create_app  # not before: a supervisor never loads the app
 
-    gate = DrainGate(create_app(settings))
-    config = serving_config(
-        gate,
+    app = create_app(settings)
+    if not serve(
+        app,
         settings.http_limits(),
         host=options.host,
         port=options.port,
-        log_level="warning",
-        access_log=False,
-    )
-    tune_for_serving()
-    server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
-    server.run()
-    if not server.started:
+        grace_seconds=settings.shutdown_grace_seconds,
+    ):
         sys.exit(1)
 
 

@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from backend.file_types import DEFAULT_UPLOAD_TYPES
-from plumbing.http_limits import HttpLimits
+from plumbing.http_limits import HttpLimitSettings
 
 LOCAL_USER = "local"
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 CHATKIT_SCRIPT_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
 
 
-class BackendSettings(BaseSettings):
+class BackendSettings(HttpLimitSettings):
     """Everything the backend process reads from its environment."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
@@ -29,25 +29,6 @@ class BackendSettings(BaseSettings):
     # On SIGTERM: how long turns in flight may go on streaming while new requests get 503.
     shutdown_grace_seconds: float = Field(
         default=30, ge=0, le=3600, validation_alias="SHUTDOWN_GRACE_SECONDS"
-    )
-    # Slow, idle and greedy clients (plumbing.http_limits): header size and time, body pace, keep-alive,
-    # open connections (unset: the open-files limit less headroom), "Too many open files" log spacing.
-    http_max_header_bytes: int = Field(
-        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, validation_alias="HTTP_MAX_HEADER_BYTES"
-    )
-    http_header_timeout_seconds: float = Field(
-        default=10, gt=0, le=600, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
-    )
-    http_body_timeout_seconds: float = Field(
-        default=30, gt=0, le=3600, validation_alias="HTTP_BODY_TIMEOUT_SECONDS"
-    )
-    http_body_min_bytes_per_second: int = Field(
-        default=1024, ge=0, validation_alias="HTTP_BODY_MIN_BYTES_PER_SECOND"
-    )
-    http_keep_alive_seconds: int = Field(default=5, ge=1, le=3600, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
-    http_max_connections: int | None = Field(default=None, ge=1, validation_alias="HTTP_MAX_CONNECTIONS")
-    http_accept_error_log_seconds: float = Field(
-        default=60, ge=0, validation_alias="HTTP_ACCEPT_ERROR_LOG_SECONDS"
     )
     auth_jwt_secret: SecretStr | None = Field(default=None, validation_alias="AUTH_JWT_SECRET")
     auth_jwks_url: str | None = Field(default=None, validation_alias="AUTH_JWKS_URL")
@@ -205,15 +186,3 @@ class BackendSettings(BaseSettings):
     def chatkit_page_enabled(self) -> bool:
         """CHATKIT_PAGE when set, else on in local mode and off when end-user auth is configured."""
         return self.local_mode if self.chatkit_page is None else self.chatkit_page
-
-    def http_limits(self) -> HttpLimits:
-        """What one HTTP client may do (plumbing.http_limits)."""
-        return HttpLimits(
-            max_header_bytes=self.http_max_header_bytes,
-            header_timeout=self.http_header_timeout_seconds,
-            body_timeout=self.http_body_timeout_seconds,
-            body_min_bytes_per_second=self.http_body_min_bytes_per_second,
-            keep_alive_timeout=self.http_keep_alive_seconds,
-            max_connections=self.http_max_connections,
-            accept_error_log_seconds=self.http_accept_error_log_seconds,
-        )

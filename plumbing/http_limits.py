@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import uvicorn
+from pydantic import Field
+from pydantic_settings import BaseSettings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 logger = logging.getLogger("plumbing.http_limits")
@@ -288,3 +290,53 @@ def serving_config(app: Any, limits: HttpLimits, **options: Any) -> uvicorn.Conf
         h11_max_incomplete_event_size=limits.max_header_bytes,
         **options,
     )
+
+
+class HttpLimitSettings(BaseSettings):
+    """The settings of what one HTTP client may do, shared by every process that serves HTTP:
+    header size and time, body pace, keep-alive, open connections (unset: the open-files limit less
+    headroom), and the spacing of "Too many open files" log lines."""
+
+    http_max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, validation_alias="HTTP_MAX_HEADER_BYTES"
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10, gt=0, le=600, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30, gt=0, le=3600, validation_alias="HTTP_BODY_TIMEOUT_SECONDS"
+    )
+    http_body_min_bytes_per_second: int = Field(
+        default=1024, ge=0, validation_alias="HTTP_BODY_MIN_BYTES_PER_SECOND"
+    )
+    http_keep_alive_seconds: int = Field(default=5, ge=1, le=3600, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
+    http_max_connections: int | None = Field(default=None, ge=1, validation_alias="HTTP_MAX_CONNECTIONS")
+    http_accept_error_log_seconds: float = Field(
+        default=60, ge=0, validation_alias="HTTP_ACCEPT_ERROR_LOG_SECONDS"
+    )
+
+    def http_limits(self) -> HttpLimits:
+        """What one HTTP client may do, as the server applies it."""
+        return HttpLimits(
+            max_header_bytes=self.http_max_header_bytes,
+            header_timeout=self.http_header_timeout_seconds,
+            body_timeout=self.http_body_timeout_seconds,
+            body_min_bytes_per_second=self.http_body_min_bytes_per_second,
+            keep_alive_timeout=self.http_keep_alive_seconds,
+            max_connections=self.http_max_connections,
+            accept_error_log_seconds=self.http_accept_error_log_seconds,
+        )
+
+
+def serve(app: Any, limits: HttpLimits, *, host: str, port: int, grace_seconds: float) -> bool:
+    """Serve `app` on host:port under these limits until a signal, stopping gracefully (a drain of
+    up to `grace_seconds`); whether it started at all (a taken port, a failed start: False)."""
+    from plumbing.gc_tuning import tune_for_serving
+    from plumbing.graceful import DrainGate, GracefulServer
+
+    gate = app if isinstance(app, DrainGate) else DrainGate(app)
+    config = serving_config(gate, limits, host=host, port=port, log_level="warning", access_log=False)
+    tune_for_serving()
+    server = GracefulServer(config, gate, grace_seconds)
+    server.run()
+    return bool(server.started)

@@ -15,8 +15,7 @@ from mcp_servers.common.identity import DEFAULT_TTL_SECONDS, TokenCodec
 from mcp_servers.common.server import MCP_PATH, http_app
 from mcp_servers.common.settings import SecretNotFound, ServerSettings
 from plumbing.gc_tuning import tune_for_serving
-from plumbing.graceful import DrainGate, GracefulServer
-from plumbing.http_limits import serving_config
+from plumbing.http_limits import serve
 from plumbing.migrations import History, PrepareFailed, prepare_once
 
 
@@ -47,20 +46,12 @@ def run_cli(
         server.run("stdio")
         return
     server = create_server(settings, transport="http")
-    gate = DrainGate(http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts))
-    config = serving_config(
-        gate,
-        settings.http_limits(),
-        host=options.host,
-        port=options.port,
-        log_level="warning",
-        access_log=False,
-    )
-    tune_for_serving()
+    app = http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts)
     print(f"{prog}: serving MCP at http://{options.host}:{options.port}{MCP_PATH}", file=sys.stderr)
-    served = GracefulServer(config, gate, settings.shutdown_grace_seconds)
-    served.run()
-    if not served.started:
+    limits = settings.http_limits()
+    if not serve(
+        app, limits, host=options.host, port=options.port, grace_seconds=settings.shutdown_grace_seconds
+    ):
         sys.exit(1)
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from plumbing.http_limits import HttpLimits
+from plumbing.http_limits import HttpLimitSettings
 
 MIN_SECRET_LENGTH = 32
 
 
-class ServerSettings(BaseSettings):
+class ServerSettings(HttpLimitSettings):
     """What every MCP server reads from its environment; each server subclasses it for its database."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
@@ -49,41 +49,10 @@ class ServerSettings(BaseSettings):
         description="Over HTTP, on SIGTERM: how long calls in flight may finish while new ones get 503.",
     )
 
-    # Slow, idle and greedy HTTP clients (plumbing.http_limits); the same variables as the backend's.
-    http_max_header_bytes: int = Field(
-        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, validation_alias="HTTP_MAX_HEADER_BYTES"
-    )
-    http_header_timeout_seconds: float = Field(
-        default=10, gt=0, le=600, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
-    )
-    http_body_timeout_seconds: float = Field(
-        default=30, gt=0, le=3600, validation_alias="HTTP_BODY_TIMEOUT_SECONDS"
-    )
-    http_body_min_bytes_per_second: int = Field(
-        default=1024, ge=0, validation_alias="HTTP_BODY_MIN_BYTES_PER_SECOND"
-    )
-    http_keep_alive_seconds: int = Field(default=5, ge=1, le=3600, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
-    http_max_connections: int | None = Field(default=None, ge=1, validation_alias="HTTP_MAX_CONNECTIONS")
-    http_accept_error_log_seconds: float = Field(
-        default=60, ge=0, validation_alias="HTTP_ACCEPT_ERROR_LOG_SECONDS"
-    )
-
     @field_validator("http_max_connections", mode="before")
     @classmethod
     def _no_cap(cls, value: object) -> object:
         return None if value == "" else value  # HTTP_MAX_CONNECTIONS= (empty): from the open-files limit
-
-    def http_limits(self) -> HttpLimits:
-        """What one HTTP client may do (plumbing.http_limits)."""
-        return HttpLimits(
-            max_header_bytes=self.http_max_header_bytes,
-            header_timeout=self.http_header_timeout_seconds,
-            body_timeout=self.http_body_timeout_seconds,
-            body_min_bytes_per_second=self.http_body_min_bytes_per_second,
-            keep_alive_timeout=self.http_keep_alive_seconds,
-            max_connections=self.http_max_connections,
-            accept_error_log_seconds=self.http_accept_error_log_seconds,
-        )
 
     @field_validator("mcp_allowed_hosts", mode="before")
     @classmethod
