@@ -82,6 +82,8 @@ LISTING: list[tuple[str, dict[str, Any]]] = [
     ("what's on my list?", {}),
     ("Show my todos", {}),
     ("what do I have to do", {"status": "pending"}),
+    ("Plan my day", {"status": "pending"}),  # the tasks server's start-screen prompt
+    ("help me plan my week", {"status": "pending"}),
     ("anything left?", {"status": "pending"}),
     ("what have I finished", {"status": "completed"}),
     ("open tasks", {"status": "pending"}),

@@ -64,6 +64,11 @@ LISTING: list[tuple[re.Pattern[str], str]] = [
             "pending",
         ),
         (rf"{LEADIN}what (?:do|should|can) i do(?P<rest>(?: next| now| today| first)?)", "pending"),
+        (  # "Plan my day": the tasks server's prompt, offered on the start screen
+            rf"{LEADIN}(?:help me )?(?:plan|organi[sz]e|prioriti[sz]e) (?:my|the) "
+            r"(?:day|week|morning|afternoon|evening|schedule|tasks)(?P<rest>.*)",
+            "pending",
+        ),
         (
             r"(?:is there |are there |do i have |have i got )?anything (?:else )?(?:still )?"
             r"(?:left|pending|remaining|outstanding|open|undone|to do|on my (?:list|plate))(?P<rest>.*)",
