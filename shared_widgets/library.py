@@ -121,7 +121,7 @@ class WidgetLibrary:
             if bound_server != server:
                 continue
             if tool not in tools:
-                if not binding.source.startswith(_PACKAGED):
+                if not binding.packaged:
                     offered = ", ".join(sorted(tools)) or "none"
                     problems.append(
                         f"{binding.source}: binds tool {tool!r}, which server {server!r} does not offer "
@@ -139,11 +139,6 @@ class WidgetLibrary:
                     + "; ".join(found[:5])
                 )
         return problems
-
-    def without(self, server: str) -> WidgetLibrary:
-        """This library less its bindings for `server` (its results then get generic widgets)."""
-        bindings = {key: binding for key, binding in self.bindings.items() if key[0] != server}
-        return WidgetLibrary(self.templates, bindings, self.actions, self.files)
 
 
 def _generic(tool: str, structured: Mapping[str, Any] | Sequence[Any]) -> tuple[str, dict[str, Any]] | None:
@@ -164,7 +159,6 @@ def load_library(folders: Iterable[WidgetFolder] = ()) -> WidgetLibrary:
     return WidgetLibrary(templates, loaded.bindings, actions, loaded.files)
 
 
-_PACKAGED = str(packaged_folders()[0].path)
 BUILTIN: WidgetLibrary = load_library()
 
 __all__ = ["BUILTIN", "TEMPLATE_ERRORS", "Rendered", "WidgetLibrary", "WidgetsError", "load_library"]

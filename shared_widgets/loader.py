@@ -75,11 +75,13 @@ class WidgetFolder:
 
 @dataclass(frozen=True)
 class Binding:
-    """A tool's template (its library name), progress line, and the file that said so."""
+    """A tool's template (its library name), progress line, the file that said so, and whether
+    that file is one of this package's (whose servers may offer fewer tools: `deny_tools`)."""
 
     template: str
     progress: str | None = None
     source: str = ""
+    packaged: bool = False
 
 
 @dataclass
@@ -180,7 +182,9 @@ def _read_folder(folder: WidgetFolder, loaded: Loaded) -> None:
                 f"{SUFFIX} file of this folder (it has: {known})"
             )
         assert server is not None
-        loaded.bindings[server, tool] = Binding(names[binding.template], binding.progress, manifest_file)
+        loaded.bindings[server, tool] = Binding(
+            names[binding.template], binding.progress, manifest_file, folder.packaged
+        )
 
 
 def template_environment(actions: ActionTable) -> Environment:
