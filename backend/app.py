@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import mimetypes
 import re
-import socket
-import sqlite3
-import traceback
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from agents import Agent, set_tracing_disabled
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
-from chatkit.types import Attachment, AttachmentCreateParams, AttachmentsCreateReq, ChatKitReq
+from chatkit.types import AttachmentCreateParams, AttachmentsCreateReq, ChatKitReq
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import ClientDisconnect
+from sqlalchemy.exc import DBAPIError
 
 from backend.actions import WidgetActions
 from backend.agent.assistant import create_assistant
@@ -40,7 +31,18 @@ from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
 from backend.context import TIMEZONE_HEADER, RequestContext, valid_timezone
 from backend.db import create_engine
+from backend.db_errors import bad_value, database_error_summary, database_unreachable, frames, touches_sql
 from backend.file_types import UploadTypes
+from backend.http_bodies import (
+    BodyTooLarge,
+    attachment_json,
+    declared_type,
+    download_headers,
+    is_multipart,
+    read_body,
+    read_form_file,
+    read_upload,
+)
 from backend.mcp.config import load_mcp_config, load_widgets
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
@@ -52,15 +54,7 @@ from backend.store import AlreadyUploaded, SqlStore
 logger = logging.getLogger(__name__)
 # Parse once per request with an adapter built here: the SDK's process() builds one per call (~2 ms).
 REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
-# Room for a multipart form's boundaries and part headers around the file itself.
-MULTIPART_ENVELOPE_BYTES = 64 * 1024
-# Shown in the page (image previews); every other upload is served as a download.
-INLINE_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit (413)."""
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -72,195 +66,6 @@ def origin_regex(origins: list[str]) -> str:
     """CORS origins as one regex; `*` stands for any port (`http://localhost:*`) or any subdomain."""
     patterns = [re.escape(origin).replace(r"\*", "[^/]*") for origin in origins]
     return "^(" + "|".join(patterns) + ")$" if patterns else "^$"
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than `limit` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise BodyTooLarge
-    except ClientDisconnect:  # the client left, or the server cut a body trickled too slowly
-        raise RequestRejected(400, "incomplete_body", "The request body did not arrive in full.") from None
-    return bytes(body)
-
-
-@dataclass(frozen=True)
-class FormFile:
-    """The `file` field of an upload form: the bytes and what the client said about them."""
-
-    filename: str | None
-    content_type: str | None
-    content: bytes
-
-
-def is_multipart(request: Request) -> bool:
-    """Whether the body is a `multipart/form-data` form."""
-    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
-
-
-async def read_form_file(request: Request, limit: int) -> FormFile:
-    """The `file` field of a multipart form, refusing a file over `limit` bytes (`BodyTooLarge`)
-    and a form that is broken or has no file (`RequestRejected`, 400)."""
-    body = await read_body(request, limit + MULTIPART_ENVELOPE_BYTES)
-
-    async def chunks() -> AsyncGenerator[bytes, None]:
-        yield body
-
-    parser = MultiPartParser(request.headers, chunks(), max_files=1, max_fields=10)
-    try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise RequestRejected(
-            400, "invalid_upload", f"The upload is not a valid form: {exc.message}"
-        ) from None
-    try:
-        file = form.get("file")
-        if file is None:
-            raise RequestRejected(400, "invalid_upload", "The upload form has no 'file' field.")
-        if not isinstance(file, UploadFile):
-            raise RequestRejected(
-                400,
-                "invalid_upload",
-                "The upload form's 'file' field is a plain value, not a file with a name.",
-            )
-        content = await file.read()
-    finally:
-        await form.close()
-    if len(content) > limit:
-        raise BodyTooLarge
-    return FormFile(file.filename, file.content_type, content)
-
-
-async def read_upload(request: Request, limit: int) -> bytes:
-    """An upload's file: the `file` field of a multipart form (what ChatKit sends), else the raw body."""
-    if not is_multipart(request):
-        return await read_body(request, limit)
-    return (await read_form_file(request, limit)).content
-
-
-def declared_type(file: FormFile, name: str) -> str:
-    """The file's MIME type as the form part gives it, else guessed from its name."""
-    declared = (file.content_type or "").strip()
-    return declared or mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-def attachment_json(attachment: Attachment) -> bytes:
-    """An attachment as the SDK answers `attachments.create` (no None fields, no metadata)."""
-    return attachment.model_dump_json(
-        by_alias=True, exclude_none=True, context={"exclude_metadata": True}
-    ).encode()
-
-
-def download_headers(attachment: Attachment) -> dict[str, str]:
-    """Uploaded bytes are the uploader's content, served from this origin (where the ChatKit page
-    keeps its token): raster images show inline, anything else downloads, and nothing may run."""
-    media_type = attachment.mime_type.split(";", 1)[0].strip().lower()
-    disposition = "inline" if media_type in INLINE_MEDIA_TYPES else "attachment"
-    return {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name, safe='')}",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private",
-    }
-
-
-# SQLSTATEs of a lost or refused connection (class 08), a server shutting down or starting up, and
-# a server out of connection slots: the database cannot be reached right now.
-UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
-# SQLite's word for a database file that cannot be opened or is held by another writer too long.
-SQLITE_UNREACHABLE = ("unable to open database file", "database is locked", "disk i/o error")
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+\"?(\w+)", re.IGNORECASE)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """`exc`, the driver error it wraps and what that was raised from, outermost first."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain and len(chain) < 10:
-        chain.append(current)
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
-    return chain
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    """The Postgres SQLSTATE of a database error, when its driver gives one."""
-    for cause in _causes(exc):
-        code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-        if isinstance(code, str) and code:
-            return code
-    return None
-
-
-def database_unreachable(exc: BaseException) -> bool:
-    """Whether `exc` says the database cannot be reached (503), rather than that a statement, a
-    value or our code is wrong (400/500): a refused, lost or timed-out connection only."""
-    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:  # lost under the statement
-        return True
-    if isinstance(exc, DataError | IntegrityError):
-        return False
-    if exc.statement is None:  # no statement ran: connecting failed (no such database, refused...)
-        return True
-    if isinstance(exc, ProgrammingError):
-        return False
-    sqlstate = _sqlstate(exc)
-    if sqlstate is not None:
-        return sqlstate.startswith(UNREACHABLE_SQLSTATES)
-    for cause in _causes(exc)[1:]:
-        if isinstance(cause, ConnectionError | TimeoutError | socket.gaierror):
-            return True
-        if isinstance(cause, sqlite3.OperationalError):
-            return str(cause).lower().startswith(SQLITE_UNREACHABLE)
-        if type(cause).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and "closed" in str(
-            cause
-        ):  # asyncpg: the connection went away under the statement
-            return True
-    return False
-
-
-def bad_value(exc: BaseException) -> bool:
-    """Whether `exc` is the database refusing a value (SQLSTATE class 22, `DataError`): the request's
-    fault (400), not the database's."""
-    sqlstate = _sqlstate(exc)
-    return isinstance(exc, DataError) or (sqlstate is not None and sqlstate.startswith("22"))
-
-
-def database_error_summary(exc: BaseException) -> str:
-    """What a failed statement was, for the log: its kind, its table and the error's class and
-    SQLSTATE, never its parameters or the driver's message (which may quote a value)."""
-    statement = next(
-        (cause.statement for cause in _causes(exc) if isinstance(cause, StatementError) and cause.statement),
-        None,
-    )
-    kind, table = "connect", None  # no statement: the connection itself failed
-    if statement:
-        kind = statement.split(None, 1)[0].upper()
-        if (found := _TABLE.search(statement)) is not None:
-            table = found.group(1)
-    classes = " <- ".join(type(cause).__qualname__ for cause in _causes(exc))
-    sqlstate = _sqlstate(exc)
-    where = f" on {table}" if table else ""
-    return f"{kind}{where} failed: {classes}" + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
-
-
-def frames(exc: BaseException) -> str:
-    """Where `exc` was raised, as traceback lines without the exception's message."""
-    return "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-8:])).rstrip()
-
-
-def touches_sql(exc: BaseException) -> bool:
-    """Whether `exc` is or was raised from a failed SQL statement (whose text may quote values)."""
-    return any(isinstance(cause, DBAPIError | StatementError) for cause in _causes(exc))
 
 
 # A \uD800-\uDFFF escape (half of a surrogate pair, alone when the JSON does not parse), or a

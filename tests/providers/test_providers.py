@@ -29,7 +29,7 @@ from chatkit.types import (
 )
 from pydantic import ValidationError
 
-from backend.chat_server import provider_failure
+from backend.agent.failures import provider_failure
 from backend.settings import BackendSettings
 from tests.backend.conftest import ChatKitClient, parse_sse, user_input
 from tests.providers.conftest import KEY, PROVIDERS, Backend
