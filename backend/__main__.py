@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ from backend.store.migrations import HISTORY
 from backend.workers import Supervisor
 from plumbing.http_limits import serve
 from plumbing.migrations import Migration, PrepareFailed, prepare_once
+
+logger = logging.getLogger("chatkit-backend")
 
 
 def is_loopback(host: str) -> bool:
@@ -102,14 +105,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("chatkit-backend: --workers must be at least 1")
     if options.workers > 1 and (options.port == 0 or ":memory:" in settings.database_url):
         sys.exit("chatkit-backend: several workers need a fixed port and a database file or server")
+    settings.setup_logging()  # LOG_FORMAT, LOG_LEVEL: every line from here on (uvicorn's too)
     check_mcp_config(settings)
     migration = prepare_store(settings, migrate=settings.migrate_on_start)
     if migration is not None and migration.before != migration.after:
-        print(f"chatkit-backend: {migration}", file=sys.stderr)
-    print(
-        f"chatkit-backend: serving ChatKit at http://{options.host}:{options.port}/chatkit"
-        + (f" with {options.workers} workers" if options.workers > 1 else ""),
-        file=sys.stderr,
+        logger.info("chatkit-backend: %s", migration)
+    logger.info(
+        "chatkit-backend: serving ChatKit at http://%s:%s/chatkit%s",
+        options.host,
+        options.port,
+        f" with {options.workers} workers" if options.workers > 1 else "",
     )
     if options.workers > 1:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -16,7 +17,7 @@ from chatkit.store import NotFoundError
 from chatkit.types import AttachmentCreateParams, AttachmentsCreateReq, ChatKitReq
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -31,7 +32,14 @@ from backend.auth import Authenticator, AuthError
 from backend.chat_server import ChatServer
 from backend.context import TIMEZONE_HEADER, RequestContext, valid_timezone
 from backend.db import create_engine
-from backend.db_errors import bad_value, database_error_summary, database_unreachable, frames, touches_sql
+from backend.db_errors import (
+    bad_value,
+    database_error_summary,
+    database_unreachable,
+    frames,
+    schema_missing,
+    touches_sql,
+)
 from backend.file_types import UploadTypes
 from backend.http_bodies import (
     BodyTooLarge,
@@ -46,10 +54,26 @@ from backend.http_bodies import (
 from backend.mcp.config import load_mcp_config, load_widgets
 from backend.mcp.hub import McpHub
 from backend.mcp.identity import SERVICE_TOKEN_TTL_SECONDS, SERVICE_USER, mint_identity_token
+from backend.metrics import (
+    CountRequests,
+    MeteredStream,
+    metrics_access,
+    note_request_type,
+    observe_latency,
+    refresh_mcp_status,
+)
 from backend.page import create_page_router
+from backend.rate_limits import RateLimiter
 from backend.request_checks import UNSTORABLE_MESSAGE, RequestRejected, check_request, check_text
+from backend.request_ids import HEADER as REQUEST_ID_HEADER
+from backend.request_ids import install as install_request_ids
 from backend.settings import BackendSettings
 from backend.store import AlreadyUploaded, SqlStore
+from backend.tracing import TracingMiddleware, traced_agent
+from plumbing.logs import bind as bind_log_context
+from plumbing.logs import current_request_id
+from plumbing.metrics import MetricsEndpoint
+from plumbing.tracing import configure_tracing, flush_tracing
 
 logger = logging.getLogger(__name__)
 # Parse once per request with an adapter built here: the SDK's process() builds one per call (~2 ms).
@@ -94,6 +118,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     settings = settings or BackendSettings()
     # Traces go to OpenAI: only when the conversation goes there anyway.
     set_tracing_disabled(not (settings.provider == "openai" and settings.llm_base_url is None))
+    # Our own spans (OpenTelemetry, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set): backend.tracing.
+    tracing_on = configure_tracing("chatkit-backend", settings)
     authenticator = Authenticator(settings)
     links = AttachmentLinks(settings.mcp_auth_secret.get_secret_value(), settings.public_base_url)
 
@@ -116,7 +142,7 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
         events = ToolEvents(settings.mcp_auth_secret.get_secret_value(), library)
         hub = None
         model = None if agent is not None else create_model(settings)
-        assistant = agent or create_assistant(model)
+        assistant = traced_agent(agent or create_assistant(model), settings.provider)
         if configs is not None:
             service_token = mint_identity_token(
                 settings.mcp_auth_secret.get_secret_value(),
@@ -132,6 +158,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             )
             events.progress = hub.progress
             await hub.start(assistant)
+        app.state.rate_limiter = rate_limiter = RateLimiter.from_settings(settings)
+        await rate_limiter.start()
         app.state.store, app.state.hub = store, hub
         app.state.chat = ChatServer(
             store,
@@ -154,18 +182,39 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
                 await hub.close()
             if model is not None:
                 await close_model(model)
+            await rate_limiter.aclose()
             await engine.dispose()
+            flush_tracing()
 
-    app = FastAPI(title="ChatKit backend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="ChatKit backend",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        # The request span is ours (backend.tracing): FastAPI's would record query strings, and
+        # attachment links carry signed tokens there.
+        telemetry={"tracing": False},
+    )
+    app.add_middleware(CountRequests)  # inside CORS: preflights are never counted
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex=origin_regex(settings.cors_allow_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Timezone"],
+        allow_headers=["Authorization", "Content-Type", "X-Timezone", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER],
     )
+    if tracing_on:  # a span per request, /metrics and the health probes aside
+        app.add_middleware(TracingMiddleware)
+    # Outside CORS, auth and the routes: /metrics has its own access rule (plumbing.metrics).
+    app.add_middleware(
+        MetricsEndpoint, access=metrics_access(settings), before_scrape=lambda: refresh_mcp_status(app.state)
+    )
+    install_request_ids(app)  # outermost: every response, a 500 included, says its X-Request-ID
 
     async def authenticate(request: Request) -> RequestContext:
         context = await authenticator.authenticate(request.headers.get("authorization"))
+        bind_log_context(user_id=context.user_id)
         timezone = valid_timezone(request.headers.get(TIMEZONE_HEADER))
         return dataclasses.replace(context, timezone=timezone) if timezone else context
 
@@ -193,6 +242,10 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             summary = database_error_summary(exc) if touches_sql(exc) else type(exc).__qualname__
             logger.warning("The database is unreachable (%s): %s", where, summary)
             return error(503, "unavailable", "The database is unreachable. Try again shortly.")
+        if schema_missing(exc):  # the database came back empty: re-created (when allowed), said in words
+            logger.warning("The database has no tables (%s): %s", where, database_error_summary(exc))
+            await request.app.state.store.schema.recover()
+            return error(503, "unavailable", request.app.state.store.schema.message, {"Retry-After": "1"})
         if bad_value(exc):
             logger.warning("The database refused a value (%s): %s", where, database_error_summary(exc))
             return error(400, "invalid_request", "The request contains a value that cannot be stored.")
@@ -202,17 +255,18 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         if touches_sql(exc):  # its message quotes the statement and maybe values: log what and where
             logger.error(
-                "Database error on %s %s: %s\n%s",
+                "Database error on %s %s: %s",
                 request.method,
                 request.url.path,
                 database_error_summary(exc),
-                frames(exc),
+                extra={"traceback": frames(exc)},  # the frames, one field in JSON (plumbing.logs)
             )
         else:
             logger.exception("Unhandled error on %s %s", request.method, request.url.path)
         return error(500, "internal", "The server could not handle this request.")
 
     async def chatkit(request: Request) -> Response:
+        started = time.perf_counter()
         context = await authenticate(request)
         body = await read_body(request, settings.max_request_bytes)
         try:
@@ -221,16 +275,28 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             if spells_lone_surrogate(exc, body):  # the same answer as for a NUL
                 return error(400, "unstorable_text", UNSTORABLE_MESSAGE)
             return error(400, "invalid_request", describe(exc))
+        note_request_type(request, parsed.type)
+        bind_log_context(thread_id=getattr(parsed.params, "thread_id", None))
         chat: ChatServer = request.app.state.chat
         await check_request(
             parsed, chat.store, context, max_upload_bytes=settings.max_upload_bytes, actions=chat.actions
         )
+        rate_limiter: RateLimiter = request.app.state.rate_limiter
+        if (refused := await rate_limiter.refuse(parsed, context.user_id)) is not None:
+            return error(429, "rate_limited", refused.message, refused.headers)
         try:
             result = await chat.handle(parsed, context)
         except ValueError as exc:  # the SDK's own argument checks (attachment size, titles...)
             return error(400, "invalid_request", str(exc))
         if isinstance(result, StreamingResult):
-            return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+            return MeteredStream(
+                result,
+                request_type=parsed.type,
+                started=started,
+                media_type="text/event-stream",
+                headers=SSE_HEADERS,
+            )
+        observe_latency(parsed.type, started)  # a sync custom action
         return Response(content=result.json, media_type="application/json")
 
     app.add_api_route("/chatkit", chatkit, methods=["POST"])
@@ -252,7 +318,8 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
             if context.user_id != user_id:  # someone else's link: as if the attachment did not exist
                 raise NotFoundError(f"Attachment {attachment_id} not found")
             return context
-        return RequestContext(user_id=user_id, request_id=uuid.uuid4().hex)
+        bind_log_context(user_id=user_id)
+        return RequestContext(user_id=user_id, request_id=current_request_id() or uuid.uuid4().hex)
 
     @app.post("/chatkit/upload/{attachment_id}")
     async def upload(attachment_id: str, request: Request) -> Response:
@@ -324,16 +391,11 @@ def create_app(settings: BackendSettings | None = None, *, agent: Agent[Any] | N
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        database = "ok"
-        try:
-            await request.app.state.store.ping()
-        except Exception as exc:  # any failure means "not ready", never a crash
-            logger.warning("Readiness check failed: %r", exc)
-            database = "unreachable"
+        database = await request.app.state.store.schema.state()  # ok, unreachable or schema_missing
         hub: McpHub | None = request.app.state.hub
         mcp = hub.status() if hub is not None else {}  # as found: a server whose process died is down
         if hub is not None:
-            await hub.servers()  # then give a server that went down its retry (the next probe sees it)
+            hub.retry_soon()  # then a server that went down gets its retry (a later probe sees it back)
         ready = database == "ok" and all(state == "ok" for state in mcp.values())
         body = {"status": "ok" if ready else "unavailable", "database": database, "mcp": mcp}
         return JSONResponse(body, status_code=200 if ready else 503)

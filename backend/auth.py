@@ -15,6 +15,7 @@ from jwt import PyJWKClient
 from backend.context import RequestContext
 from backend.request_checks import unstorable
 from backend.settings import LOCAL_USER, BackendSettings
+from plumbing.logs import current_request_id
 
 JWKS_ALGORITHMS = ["RS256", "ES256"]
 MAX_USER_ID_LENGTH = 200
@@ -46,7 +47,7 @@ class Authenticator:
 
     async def authenticate(self, authorization: str | None) -> RequestContext:
         """The caller's context; `AuthError` for a missing, malformed, expired or forged token."""
-        request_id = uuid.uuid4().hex
+        request_id = current_request_id() or uuid.uuid4().hex  # the X-Request-ID (backend.request_ids)
         if self.local_mode:
             return RequestContext(user_id=LOCAL_USER, request_id=request_id)
         if not authorization or not authorization.lower().startswith("bearer "):

@@ -12,13 +12,16 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from backend.file_types import DEFAULT_UPLOAD_TYPES
 from plumbing.http_limits import HttpLimitSettings
+from plumbing.logs import LogSettings
+from plumbing.metrics import MetricsSettings
+from plumbing.tracing import TracingSettings
 
 LOCAL_USER = "local"
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 CHATKIT_SCRIPT_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
 
 
-class BackendSettings(HttpLimitSettings):
+class BackendSettings(HttpLimitSettings, LogSettings, MetricsSettings, TracingSettings):
     """Everything the backend process reads from its environment."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
@@ -86,6 +89,12 @@ class BackendSettings(HttpLimitSettings):
     chatkit_upload_strategy: Literal["two_phase", "direct"] = Field(
         default="two_phase", validation_alias="CHATKIT_UPLOAD_STRATEGY"
     )
+    # Per end user: model turns and widget actions started per minute (0: no limit; backend.rate_limits).
+    rate_limit_turns_per_minute: int = Field(
+        default=30, ge=0, le=100_000, validation_alias="RATE_LIMIT_TURNS_PER_MINUTE"
+    )
+    # Where every replica counts them (redis://, rediss:// or unix://); unset: in each process.
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
 
     @field_validator(
         "http_max_connections",
@@ -105,6 +114,20 @@ class BackendSettings(HttpLimitSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # VAR= (empty, as compose passes `${VAR:-}`): as if unset, so the default for the mode applies.
         return None if value == "" else value
+
+    @field_validator("rate_limit_turns_per_minute", mode="before")
+    @classmethod
+    def _default_rate_limit(cls, value: object) -> object:
+        return 30 if value == "" else value  # RATE_LIMIT_TURNS_PER_MINUTE= (empty): the default
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        if value == "":  # REDIS_URL= (empty): count in each process
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("chatkit_upload_strategy", mode="before")
     @classmethod

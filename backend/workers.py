@@ -29,6 +29,8 @@ from uvicorn.config import STARTUP_FAILURE
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.graceful import DrainGate, GracefulServer
 from plumbing.http_limits import serving_config
+from plumbing.logs import uvicorn_log_config
+from plumbing.metrics import WorkerMetrics
 
 logger = logging.getLogger("chatkit-backend")
 # What a worker may take beyond its own grace period (uvicorn's shutdown, the app's lifespan).
@@ -61,6 +63,7 @@ def serve_worker(host: str, port: int, mcp_auth_secret: str) -> None:
 
     try:
         settings = BackendSettings().model_copy(update={"mcp_auth_secret": SecretStr(mcp_auth_secret)})
+        settings.setup_logging()  # a spawned process starts with none
         app = create_app(settings)
     except Exception:  # the parent checked the same settings: whatever this is, a restart repeats it
         logger.exception("chatkit-backend: a worker could not build the app")
@@ -72,7 +75,9 @@ def serve_worker(host: str, port: int, mcp_auth_secret: str) -> None:
         sys.exit(STARTUP_FAILURE)
     tune_for_serving()
     gate = DrainGate(app)
-    config = serving_config(gate, settings.http_limits(), log_level="warning", access_log=False)
+    config = serving_config(
+        gate, settings.http_limits(), log_level="warning", access_log=False, log_config=uvicorn_log_config()
+    )
     server = GracefulServer(config, gate, settings.shutdown_grace_seconds)
     server.run(sockets=[sock])
     if not server.started:
@@ -90,6 +95,7 @@ class Supervisor:
         self._workers: list[BaseProcess] = []
         self._started_at: list[float] = []
         self._stopping = False
+        self._metrics = WorkerMetrics()
 
     def _start(self) -> BaseProcess:
         worker = self._context.Process(
@@ -104,6 +110,10 @@ class Supervisor:
     def run(self) -> int:
         """Serve until a signal or a failed start; the exit status for the command."""
         reuse_port_socket(self.host, self.port).close()  # a taken port fails here, once and clearly
+        with self._metrics:  # one directory for every worker's metrics, summed at a scrape
+            return self._serve()
+
+    def _serve(self) -> int:
         signal.signal(signal.SIGINT, self._stop)
         signal.signal(signal.SIGTERM, self._stop)
         self._workers = [self._start() for _ in range(self.count)]
@@ -123,6 +133,7 @@ class Supervisor:
                 logger.warning(
                     "chatkit-backend: worker %s exited (%s); starting another", worker.pid, worker.exitcode
                 )
+                self._metrics.mark_dead(worker.pid)
                 self._workers[index] = self._start()
                 self._started_at[index] = time.monotonic()
         self._shutdown()

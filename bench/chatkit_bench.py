@@ -176,6 +176,7 @@ async def main() -> None:
             "DATABASE_URL": f"sqlite+aiosqlite:///{directory}/chat.db",
             "AUTH_JWT_SECRET": SECRET,
             "MCP_CONFIG": "",  # the protocol layer alone (bench.agent_bench measures turns with tools)
+            "RATE_LIMIT_TURNS_PER_MINUTE": "0",  # hundreds of turns a minute per user, on purpose
         }
         print("\n== turn latency ==")
         await turn_latency(options.rounds, env)

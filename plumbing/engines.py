@@ -3,6 +3,7 @@
 Postgres (any URL that is not SQLite) goes through `create_async_engine` with a pre-ping pool. For
 SQLite the file's directory is created, then the store's own factory builds the engine (each store
 runs SQLite its own way), and `configure_sqlite_connections` sets up every connection it opens.
+When the process traces, every statement gets a span (`plumbing.sql_spans`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from plumbing import sqlite
+from plumbing import sqlite, tracing
 
 SqliteFactory = Callable[[URL, dict[str, Any]], AsyncEngine]
 
@@ -31,11 +32,20 @@ def create_engine(url: str, sqlite_engine: SqliteFactory, **kwargs: Any) -> Asyn
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        return _traced(create_async_engine(url, **kwargs))
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return sqlite_engine(parsed, kwargs)
+    return _traced(sqlite_engine(parsed, kwargs))
+
+
+def _traced(engine: AsyncEngine) -> AsyncEngine:
+    """`engine`, whose statements get spans when this process traces (`plumbing.sql_spans`)."""
+    if tracing.enabled():
+        from plumbing.sql_spans import trace_statements
+
+        trace_statements(engine.sync_engine)
+    return engine
 
 
 def configure_sqlite_connections(engine: Engine, *, busy_timeout_ms: int) -> None:

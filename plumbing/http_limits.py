@@ -333,9 +333,18 @@ def serve(app: Any, limits: HttpLimits, *, host: str, port: int, grace_seconds: 
     up to `grace_seconds`); whether it started at all (a taken port, a failed start: False)."""
     from plumbing.gc_tuning import tune_for_serving
     from plumbing.graceful import DrainGate, GracefulServer
+    from plumbing.logs import uvicorn_log_config
 
     gate = app if isinstance(app, DrainGate) else DrainGate(app)
-    config = serving_config(gate, limits, host=host, port=port, log_level="warning", access_log=False)
+    config = serving_config(
+        gate,
+        limits,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,  # the app logs each request (backend.request_ids), without its query string
+        log_config=uvicorn_log_config(),  # uvicorn's lines in this process's LOG_FORMAT
+    )
     tune_for_serving()
     server = GracefulServer(config, gate, grace_seconds)
     server.run()

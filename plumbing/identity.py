@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 import jwt
 
 IDENTITY_META_KEY = "dev.chatkit-backend/identity"
+# The id of the backend request a tool call is made for (plumbing.call_meta): for log lines.
+REQUEST_ID_META_KEY = "dev.chatkit-backend/request-id"
+# Names one logical tool call with side effects (backend.idempotency_keys): a repeat of a call that
+# may have run carries the same key, so a tool that is not idempotent can carry it out once.
+IDEMPOTENCY_KEY_META_KEY = "dev.chatkit-backend/idempotency-key"
 AUDIENCE = "mcp"
 ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 300

@@ -110,7 +110,8 @@ class WidgetActions:
         self.arguments = ArgumentChecker()
         # What `check` prepared for a request, for its `run` moments later (the SDK loads the
         # thread and the sender in between): each request is checked once, not twice.
-        self._checked: OrderedDict[tuple[str, str, str], Prepared] = OrderedDict()
+        # Keyed by the request's context object too: its request id may be the client's X-Request-ID.
+        self._checked: OrderedDict[tuple[str, int, str, str], Prepared] = OrderedDict()
 
     async def check(
         self, thread_id: str, item_id: str | None, action: Action[str, Any], context: RequestContext
@@ -126,7 +127,7 @@ class WidgetActions:
             raise _refused("Actions come from widgets; that item is not one.")
         prepared = await self.prepare(thread_id, action, sender, context)
         if context.request_id:
-            self._checked[context.request_id, thread_id, item_id] = prepared
+            self._checked[context.request_id, id(context), thread_id, item_id] = prepared
             while len(self._checked) > MAX_CHECKED:  # requests that failed before they ran
                 self._checked.popitem(last=False)
 
@@ -190,7 +191,7 @@ class WidgetActions:
         self, thread: ThreadMetadata, action: Action[str, Any], sender: WidgetItem, context: RequestContext
     ) -> Prepared:
         """The action as `check` prepared it for this request, or prepared now."""
-        prepared = self._checked.pop((context.request_id, thread.id, sender.id), None)
+        prepared = self._checked.pop((context.request_id, id(context), thread.id, sender.id), None)
         if prepared is None or prepared.type != action.type or prepared.sender.widget is not sender.widget:
             prepared = await self.prepare(thread.id, action, sender, context)
         return prepared

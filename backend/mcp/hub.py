@@ -10,19 +10,14 @@ server killed while it restarts fails to connect and is retried after RETRY_INTE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from agents import AgentBase, FunctionTool, RunContextWrapper, Tool
-from agents.mcp import (
-    MCPServer,
-    MCPServerManager,
-    MCPServerStdio,
-    MCPServerStreamableHttp,
-    create_static_tool_filter,
-)
+from agents.mcp import MCPServer, MCPServerManager, create_static_tool_filter
 from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext, MCPUtil
 from agents.tool import get_function_tool_origin
 from mcp_types import CallToolResult, GetPromptResult
@@ -31,6 +26,9 @@ from mcp_types import Tool as McpTool
 
 from backend.mcp.approval_policy import sdk_policy, unknown_tools
 from backend.mcp.config import McpConfigError, McpServerConfig
+from backend.mcp.metered import MeteredStdio, MeteredStreamableHttp
+from backend.metrics import count_tool_call, publish_mcp_status
+from plumbing.logs import inherited_logging
 from shared_widgets import BUILTIN, WidgetLibrary
 
 logger = logging.getLogger(__name__)
@@ -85,6 +83,8 @@ class McpHub:
         self._data_extractor = data_extractor
         self._managers: dict[str, MCPServerManager] = {}
         self._broken: set[str] = set()
+        self._restarting: set[str] = set()  # being reconnected right now (down until it is back)
+        self._retry: asyncio.Task[list[MCPServer]] | None = None  # a probe's retry, in the background
         self._last_attempt: dict[str, float] = {}
         self._tools: dict[str, list[Tool]] = {}  # per server, converted once per connection
         # Every offered tool, per server, as last listed (kept while the server is down).
@@ -119,17 +119,18 @@ class McpHub:
             "failure_error_function": self._failure_message(name),
         }
         if config.command is not None:
-            params = {"command": config.command, "args": config.args, "env": config.env or None}
+            env = {**inherited_logging(), **config.env}  # a child logs as we do, unless told otherwise
+            params = {"command": config.command, "args": config.args, "env": env or None}
             if config.cwd:
                 params["cwd"] = config.cwd
-            return MCPServerStdio(params=params, **common)  # type: ignore[arg-type]
+            return MeteredStdio(params=params, **common)  # type: ignore[arg-type]
         # Over HTTP the connection itself must authenticate (401 otherwise): the backend's own
         # service identity, unless the config names a header. The user still rides in `_meta`.
         headers = dict(config.headers)
         if self._service_token and not any(key.lower() == "authorization" for key in headers):
             headers["Authorization"] = f"Bearer {self._service_token}"
         http = {"url": config.url, "headers": headers, "timeout": config.timeout_seconds}
-        return MCPServerStreamableHttp(params=http, **common)  # type: ignore[arg-type]
+        return MeteredStreamableHttp(params=http, **common)  # type: ignore[arg-type]
 
     def _failed(self, name: str, error: Exception) -> bool:
         """Note a failed call; True when it timed out (a broken connection is restarted next turn)."""
@@ -177,18 +178,27 @@ class McpHub:
 
     async def close(self) -> None:
         """Close every connection (stdio servers' processes end)."""
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._retry
         for manager in self._managers.values():
             await manager.__aexit__(None, None, None)
 
     def _notice_lost(self) -> None:
         """Mark broken every server whose connection ended since (its process died)."""
         for name, manager in self._managers.items():
-            if name not in self._broken and any(map(connection_lost, manager.active_servers)):
+            if name in self._broken or name in self._restarting:  # known, or its old connection
+                continue
+            if any(map(connection_lost, manager.active_servers)):
                 logger.warning("MCP server %r: its connection ended (the process exited?)", name)
                 self._broken.add(name)
 
     async def servers(self) -> list[MCPServer]:
         """The connected servers for this turn, after retrying broken, dead or failed ones."""
+        retry = self._retry
+        if retry is not None and not retry.done() and retry is not asyncio.current_task():
+            await asyncio.wait({retry})  # a probe's restart is under way: this turn gets its tools
         self._notice_lost()
         now = time.monotonic()
         for name, manager in self._managers.items():
@@ -199,9 +209,14 @@ class McpHub:
                 self._last_attempt[name] = now
                 self._broken.discard(name)
                 self._tools.pop(name, None)
-                await manager.reconnect(failed_only=False)
+                self._restarting.add(name)
+                try:
+                    await manager.reconnect(failed_only=False)
+                finally:
+                    self._restarting.discard(name)
                 if manager.failed_servers:
                     logger.warning("MCP server %r is still down: %r", name, list(manager.errors.values()))
+        self.status()  # publishes chatkit_mcp_server_up as this turn found the servers
         return [server for manager in self._managers.values() for server in manager.active_servers]
 
     async def function_tools(self, agent: AgentBase) -> list[Tool]:
@@ -284,6 +299,7 @@ class McpHub:
         connected = {connection.name: connection for connection in await self.servers()}
         connection = connected.get(server)
         if connection is None:
+            count_tool_call(server, tool, "unavailable")  # the calls that reach a connection count there
             raise ToolUnavailable(
                 f"The {server} tool server is unavailable right now. Try again in a moment."
             )
@@ -293,6 +309,19 @@ class McpHub:
             what = "did not answer in time" if self._failed(server, error) else "is unavailable right now"
             raise ToolUnavailable(f"The {server} tool server {what}. Try again in a moment.") from error
 
+    def retry_soon(self) -> None:
+        """Give broken or failed servers their retry (`servers()`) in the background, one at a time:
+        a readiness probe answers at once instead of waiting for a restart."""
+        if self._retry is None or self._retry.done():
+            self._retry = asyncio.create_task(self._retry_quietly())
+
+    async def _retry_quietly(self) -> list[MCPServer]:
+        try:
+            return await self.servers()
+        except Exception as exc:  # the next probe or turn tries again
+            logger.warning("MCP servers could not be retried: %r", exc)
+            return []
+
     def status(self) -> dict[str, str]:
         """`ok`, or why a server is down, for /readyz (a server whose process died is down at once)."""
         self._notice_lost()
@@ -300,9 +329,12 @@ class McpHub:
         for name, manager in self._managers.items():
             if name in self._broken:
                 states[name] = "down: connection lost"
+            elif name in self._restarting:
+                states[name] = "down: restarting"
             elif manager.failed_servers:
                 error = next(iter(manager.errors.values()), None)
                 states[name] = f"down: {type(error).__name__ if error else 'not connected'}"
             else:
                 states[name] = "ok"
+        publish_mcp_status(states)
         return states

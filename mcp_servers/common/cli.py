@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,6 +18,9 @@ from mcp_servers.common.settings import SecretNotFound, ServerSettings
 from plumbing.gc_tuning import tune_for_serving
 from plumbing.http_limits import serve
 from plumbing.migrations import History, PrepareFailed, prepare_once
+from plumbing.tracing import configure_tracing, flush_tracing
+
+logger = logging.getLogger("mcp_servers")
 
 
 def run_cli(
@@ -39,19 +43,30 @@ def run_cli(
         return
     options = serve_parser(prog, default_port).parse_args(args)
     settings = load_settings()
+    settings.setup_logging()  # LOG_FORMAT, LOG_LEVEL (over stdio, stderr is the backend's)
+    logging.getLogger("mcp").setLevel(settings.mcp_log_level)  # the SDK's own lines: MCP_LOG_LEVEL
+    configure_tracing(prog, settings)  # off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (plumbing.tracing)
     _prepare(prog, settings, history, migrate=settings.migrate_on_start)
     if options.transport == "stdio":
         server = create_server(settings, transport="stdio")
         tune_for_serving()
         server.run("stdio")
+        flush_tracing()
         return
     server = create_server(settings, transport="http")
-    app = http_app(server, host=options.host, allowed_hosts=settings.mcp_allowed_hosts)
-    print(f"{prog}: serving MCP at http://{options.host}:{options.port}{MCP_PATH}", file=sys.stderr)
+    app = http_app(
+        server,
+        host=options.host,
+        allowed_hosts=settings.mcp_allowed_hosts,
+        metrics_token=settings.metrics_token,
+    )
+    logger.info("%s: serving MCP at http://%s:%s%s", prog, options.host, options.port, MCP_PATH)
     limits = settings.http_limits()
-    if not serve(
+    served = serve(
         app, limits, host=options.host, port=options.port, grace_seconds=settings.shutdown_grace_seconds
-    ):
+    )
+    flush_tracing()
+    if not served:
         sys.exit(1)
 
 
@@ -75,7 +90,7 @@ def _prepare(prog: str, settings: ServerSettings, history: History, *, migrate: 
     except PrepareFailed as exc:
         sys.exit(f"{prog}: {exc}")
     if migration is not None and migration.before != migration.after:
-        print(f"{prog}: {migration}", file=sys.stderr)
+        logger.info("%s: %s", prog, migration)
 
 
 def _migrate(

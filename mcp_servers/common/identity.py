@@ -24,6 +24,7 @@ from plumbing.identity import (
     IdentityError,
     TokenCodec,
 )
+from plumbing.logs import bind as bind_log_context
 
 __all__ = [
     "AUDIENCE",
@@ -69,7 +70,13 @@ class IdentityResolver:
     anonymous_user: str | None
 
     def resolve(self, meta: Mapping[str, Any] | None) -> str:
-        """The user id for a request with this `_meta`, or `IdentityRefused`."""
+        """The user id for a request with this `_meta`, or `IdentityRefused`; the call's log lines
+        name the user (hashed) from here on."""
+        user_id = self._resolve(meta)
+        bind_log_context(user_id=user_id)
+        return user_id
+
+    def _resolve(self, meta: Mapping[str, Any] | None) -> str:
         token = (meta or {}).get(IDENTITY_META_KEY)
         if token is not None:
             if not isinstance(token, str):

@@ -34,17 +34,20 @@ from mcp_types import (
     Resource,
     ToolAnnotations,
 )
-from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from pydantic import AnyHttpUrl, AnyUrl, SecretStr, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mcp_servers.common.call_log import CallLog
 from mcp_servers.common.identity import BearerVerifier, IdentityResolver, TokenCodec
+from mcp_servers.common.metrics import UNKNOWN_TOOL, measured_call
 from mcp_servers.common.results import describe_validation_error
 from mcp_servers.common.settings import ServerSettings
 from mcp_servers.common.stdio_errors import MalformedLineReplies
 from mcp_servers.common.stdio_pipes import pipe_stdio
+from plumbing.metrics import MetricsAccess, MetricsEndpoint, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +86,10 @@ class _StaticResource:
     read: ResourceReader
 
 
+def _is_error_result(result: CallToolResult | InputRequiredResult) -> bool:
+    return isinstance(result, CallToolResult) and bool(result.is_error)
+
+
 class ToolServer(MCPServer[Any]):
     """`MCPServer` whose argument errors read as one sentence per bad field, whose resources,
     prompts and completions see the request (so they can ask who is calling), and whose
@@ -101,6 +108,15 @@ class ToolServer(MCPServer[Any]):
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call a tool, counted and timed (mcp_tool_calls_total, mcp_tool_call_seconds)."""
+        tool = name if self._tool_manager.get_tool(name) is not None else UNKNOWN_TOOL
+        return await measured_call(
+            self.name, tool, lambda: self._call_tool(name, arguments, context), _is_error_result
+        )
+
+    async def _call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None
     ) -> CallToolResult | InputRequiredResult:
         """Call a tool; argument errors become one readable `ToolError`, tool errors keep their own words."""
         try:
@@ -293,6 +309,7 @@ def create_tool_server(
         # No change notifications are sent (the tool, prompt and resource lists are fixed, and
         # resources/subscribe is not served), so none is advertised.
         subscriptions=False,
+        middleware=[CallLog()],  # each call as part of the backend request it is for, logged once
         **(http_auth(codec) if transport == "http" else {}),
     )
     return server, identity
@@ -347,9 +364,13 @@ class TrimHeaderValues:
         await self.app(scope, receive, send)
 
 
-def http_app(server: MCPServer[Any], *, host: str, allowed_hosts: list[str]) -> Starlette:
+def http_app(
+    server: MCPServer[Any], *, host: str, allowed_hosts: list[str], metrics_token: SecretStr | None = None
+) -> Starlette:
     """The streamable HTTP app at `/mcp` (stateless, for modern and legacy clients alike, JSON
-    responses; header values trimmed), and `GET /healthz` for container health checks."""
+    responses; header values trimmed), `GET /healthz` for container health checks, and `GET
+    /metrics` (METRICS_TOKEN when set, else open when listening on loopback, else loopback
+    clients only: plumbing.metrics)."""
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
@@ -359,4 +380,6 @@ def http_app(server: MCPServer[Any], *, host: str, allowed_hosts: list[str]) -> 
     )
     app.router.routes.append(Route(HEALTH_PATH, healthz, methods=["GET"]))
     app.add_middleware(TrimHeaderValues)
+    access = MetricsAccess(metrics_token, loopback_only_service=is_loopback(host))
+    app.add_middleware(MetricsEndpoint, access=access)  # outside the bearer-token check of /mcp
     return app

@@ -13,11 +13,14 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from plumbing.http_limits import HttpLimitSettings
+from plumbing.logs import LogSettings
+from plumbing.metrics import MetricsSettings
+from plumbing.tracing import TracingSettings
 
 MIN_SECRET_LENGTH = 32
 
 
-class ServerSettings(HttpLimitSettings):
+class ServerSettings(HttpLimitSettings, LogSettings, MetricsSettings, TracingSettings):
     """What every MCP server reads from its environment; each server subclasses it for its database."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)

@@ -20,7 +20,11 @@ def write(tmp_path: Path, servers: object) -> Path:
 
 def test_the_shipped_config_passes_the_backend_environment_through() -> None:
     """tasks and items run over stdio with their databases, the shared secret and the local user."""
-    environment = {"MCP_AUTH_SECRET": "s" * 40, "TASKS_DATABASE_URL": "postgresql+asyncpg://db/tasks"}
+    environment = {
+        "MCP_AUTH_SECRET": "s" * 40,
+        "TASKS_DATABASE_URL": "postgresql+asyncpg://db/tasks",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",  # a tracing backend: its servers trace too
+    }
     configs = load_mcp_config(SHIPPED, environment)
     assert set(configs) == {"tasks", "items"}
     tasks, items = configs["tasks"], configs["items"]
@@ -31,8 +35,13 @@ def test_the_shipped_config_passes_the_backend_environment_through() -> None:
         "TASKS_DATABASE_URL": "postgresql+asyncpg://db/tasks",
         "MCP_AUTH_SECRET": "s" * 40,
         "MCP_LOCAL_USER": "local",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
     }
     assert items.env["ITEMS_DATABASE_URL"] == "sqlite+aiosqlite:///./data/items.db"  # the default
+    assert (
+        load_mcp_config(SHIPPED, {"MCP_AUTH_SECRET": "s" * 40})["items"].env["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        == ""
+    )
 
 
 def test_http_entries_expand_url_and_headers(tmp_path: Path) -> None:
