@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
 import anyio
 from agents import (
     Agent,
-    InputGuardrailTripwireTriggered,
     MultiProvider,
-    OutputGuardrailTripwireTriggered,
     RunConfig,
     RunContextWrapper,
     Runner,
     RunResultStreaming,
     RunState,
-    StreamEvent,
     Tool,
 )
 from agents.items import ToolCallOutputItem
@@ -51,8 +50,10 @@ from pydantic import BaseModel
 from backend.actions import Prepared, WidgetActions
 from backend.agent import identity_memo
 from backend.agent.attachments import AttachmentBudget, AttachmentContent
-from backend.agent.failures import SERVER_FAILED, Failure, provider_failure
+from backend.agent.failures import SERVER_FAILED, Failure, database_in_words, turn_failure
 from backend.agent.history import HistoryConverter
+from backend.agent.interrupted import answer_interrupted
+from backend.agent.run_events import MergeReads, ending_cleanly
 from backend.agent.stream_fixes import AssistantMessageRepair
 from backend.agent.tool_events import ToolEvents
 from backend.approvals import ApprovalDesk, Resume, outcome_note, rejection_message
@@ -61,7 +62,10 @@ from backend.mcp.hub import McpHub
 from backend.mcp.prompts import prompt_input
 from backend.request_checks import RequestRejected
 from backend.store import SqlStore
+from backend.stream_errors import ending_with_error_event
 from backend.timestamps import for_the_wire
+from backend.tool_journal import ToolJournal, begin_turn
+from plumbing.logs import bind as bind_log_context
 
 logger = logging.getLogger(__name__)
 identity_memo.install()
@@ -79,28 +83,6 @@ def output_text(output: Any) -> str:
     if isinstance(output, list):
         return "\n".join(output_text(part) for part in output)
     return str(output)
-
-
-def _ending_cleanly(result: RunResultStreaming, failures: list[Exception]) -> RunResultStreaming:
-    """`result`, whose events end normally when the run fails (the failure goes to `failures`).
-
-    ChatKit's `stream_agent_response` merges the run's events with its own queue; when the run's
-    events raise, the pending read of that queue is never cancelled and is destroyed pending at
-    garbage collection. Ending normally lets it finish the merge (and drain its queue) first.
-    Guardrail trips still raise: ChatKit removes the turn's items for them."""
-    events = result.stream_events
-
-    async def stream_events() -> AsyncIterator[StreamEvent]:
-        try:
-            async for event in events():
-                yield event
-        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered):
-            raise
-        except Exception as exc:
-            failures.append(exc)
-
-    result.stream_events = stream_events  # type: ignore[method-assign]
-    return result
 
 
 def title_from(message: UserMessageItem) -> str | None:
@@ -140,6 +122,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         self.actions = actions
         self.approvals = approvals
         self.converter = HistoryConverter()
+        self.journal = ToolJournal(store)  # tool calls with side effects leave a record
         self.model_provider = MultiProvider()  # unused by our Model instances, but a run needs one
         self._tooled: tuple[tuple[int, ...], Agent[Any]] | None = None
 
@@ -148,7 +131,8 @@ class ChatServer(ChatKitServer[RequestContext]):
     ) -> StreamingResult | NonStreamingResult:
         """`process()` for an already parsed request (the SDK's `process()` re-parses every call)."""
         if is_streaming_req(request):
-            return StreamingResult(self._process_streaming(request, context))
+            events = self._process_streaming_impl(request, context)  # a failure ends with an error event
+            return StreamingResult(ending_with_error_event(events, self._serialize, self.sql_store.schema))
         if isinstance(request, AttachmentsDeleteReq):
             # The SDK deletes through the attachment store and then the store: both are ours.
             await self.sql_store.delete_attachment(request.params.attachment_id, context)
@@ -166,6 +150,15 @@ class ChatServer(ChatKitServer[RequestContext]):
         self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: RequestContext
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Run the agent on the newest items of the thread and stream its answer."""
+        events = database_in_words(self._respond(thread, input_user_message, context))
+        async with aclosing(events):  # closed at once when the client leaves (the run is cancelled)
+            async for event in events:
+                yield event
+
+    async def _respond(
+        self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: RequestContext
+    ) -> AsyncGenerator[ThreadStreamEvent, None]:
+        bind_log_context(thread_id=thread.id)  # a new thread's id is known from here on
         if thread.title is None and input_user_message is not None:
             thread.title = title_from(input_user_message)  # the SDK sends it as thread.updated
         if self.approvals is not None and input_user_message is not None:
@@ -173,11 +166,13 @@ class ChatServer(ChatKitServer[RequestContext]):
                 yield ThreadItemReplacedEvent(item=settled)
         page = await self.store.load_thread_items(thread.id, None, self.history_items, "desc", context)
         history = list(reversed(page.data))
+        history = await answer_interrupted(self.store, thread, history, input_user_message, context)
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         agent, tools = await self._turn_agent()
         files = AttachmentContent(self.sql_store, context, self.attachments, links=self.sql_store.links)
         converter = self.converter.with_attachments(await files.for_history(history))
         TURN_TIMEZONE.set(context.timezone)  # the run's task copies it: "tomorrow" is the user's
+        begin_turn(history)  # and the turn its tool calls are recorded for (`tool_journal`)
         model_input = await converter.to_agent_input(history)
         model_input.extend(await self._chosen_prompt(input_user_message, context))  # type: ignore[arg-type]
         result = Runner.run_streamed(
@@ -205,7 +200,7 @@ class ChatServer(ChatKitServer[RequestContext]):
         A run of its own per turn: the SDK checks every run that shares an Agent object against
         the others on each step (a cost that grows with concurrent turns), and a shallow copy
         (~2 µs, unlike clone()) keeps them apart. The shared provider saves building one per run."""
-        tools = await self.hub.function_tools(self.agent) if self.hub else []
+        tools = self.journal.wrap(await self.hub.function_tools(self.agent)) if self.hub else []
         return copy.copy(self._with_tools(tools)), tools
 
     async def _stream(
@@ -218,15 +213,21 @@ class ChatServer(ChatKitServer[RequestContext]):
         """A run's events as ChatKit events; a run that stopped for approvals ends with them."""
         repair = AssistantMessageRepair(lambda: self.store.generate_item_id("message", thread, context))
         failures: list[Exception] = []
+        reads = MergeReads()
+        reads.watch(agent_context)
         try:
-            async for event in stream_agent_response(agent_context, _ending_cleanly(result, failures)):
+            async for event in stream_agent_response(agent_context, ending_cleanly(result, failures, reads)):
                 yield repair(event)
             if failures:
                 raise failures[0]
         except BaseStreamError:
             raise
+        except (asyncio.CancelledError, GeneratorExit):  # the client left: stop the run (it runs in
+            result.cancel()  # a task of its own) so that no later tool call executes; the SDK keeps
+            reads.release()  # the partial reply (`handle_stream_cancelled`); the merge's reads end
+            raise
         except Exception as exc:  # a provider failure, said in words (never the provider's body)
-            failure = provider_failure(exc)
+            failure = turn_failure(exc)  # the database lost, or a provider failure
             if failure is None:
                 logger.exception("A turn of thread %s failed", thread.id)
                 failure = SERVER_FAILED

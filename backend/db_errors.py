@@ -101,3 +101,18 @@ def frames(exc: BaseException) -> str:
 def touches_sql(exc: BaseException) -> bool:
     """Whether `exc` is or was raised from a failed SQL statement (whose text may quote values)."""
     return any(isinstance(cause, DBAPIError | StatementError) for cause in _causes(exc))
+
+
+# SQLSTATE 42P01 (undefined_table), and SQLite's word for it: the store's tables are not there.
+UNDEFINED_TABLE_SQLSTATE = "42P01"
+
+
+def schema_missing(exc: BaseException) -> bool:
+    """Whether `exc` says a table the statement needs does not exist: the database came back empty
+    (dropped and re-created, or restored without its schema), not a fault of the request."""
+    if _sqlstate(exc) == UNDEFINED_TABLE_SQLSTATE:
+        return True
+    return any(
+        isinstance(cause, sqlite3.OperationalError) and str(cause).lower().startswith("no such table")
+        for cause in _causes(exc)
+    )

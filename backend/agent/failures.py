@@ -4,11 +4,18 @@ thread. Only the status code of a provider's answer is ever shown, never its bod
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TypeVar
 
 import openai
+from chatkit.errors import BaseStreamError, CustomStreamError
+
+from backend.db_errors import database_error_summary, database_unreachable
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 # Provider answers that a retry cannot fix: bad key, no access, unknown model, invalid request.
 REFUSALS = (
     openai.AuthenticationError,
@@ -92,3 +99,30 @@ SERVER_FAILED = Failure(
     "The reply failed because of an error on the server; try again.",
     "(No reply: an error on the server stopped it. Try again.)",
 )
+DATABASE_UNREACHABLE = Failure(
+    "The database is unreachable. Try again shortly.",
+    "(No reply: the database could not be reached. Try again.)",
+)
+
+
+async def database_in_words(events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """`events`; a database lost under them ends the stream with an error event in words (the SDK's
+    own error event for an unexpected failure has no message)."""
+    try:
+        async with aclosing(events):  # closed with this one (a client that left), in this task
+            async for event in events:
+                yield event
+    except Exception as exc:
+        if isinstance(exc, BaseStreamError) or not database_unreachable(exc):
+            raise
+        logger.warning("A turn lost the database: %s", database_error_summary(exc))
+        raise CustomStreamError(DATABASE_UNREACHABLE.message, allow_retry=True) from None
+
+
+def turn_failure(exc: Exception) -> Failure | None:
+    """What a failed run means for the user: the database lost under it (a cut connection, logged
+    without the statement), else `provider_failure`."""
+    if database_unreachable(exc):
+        logger.warning("A turn lost the database: %s", database_error_summary(exc))
+        return DATABASE_UNREACHABLE
+    return provider_failure(exc)

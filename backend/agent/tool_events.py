@@ -12,8 +12,10 @@ from agents.mcp.util import MCPToolCustomDataContext, MCPToolMetaContext
 from chatkit.agents import AgentContext
 from chatkit.types import ProgressUpdateEvent, ThreadItemDoneEvent, WidgetItem
 
+from backend.idempotency_keys import key_meta
 from backend.mcp.identity import IDENTITY_META_KEY, IdentityTokens
 from backend.store import SqlStore
+from plumbing.call_meta import outgoing
 from shared_widgets import BUILTIN, WidgetLibrary
 
 logger = logging.getLogger(__name__)
@@ -36,12 +38,15 @@ class ToolEvents(RunHooks[Any]):
         self.progress: Callable[[Tool], str] = lambda tool: library.progress("", tool.name)
 
     async def identity(self, call: MCPToolMetaContext) -> dict[str, Any]:
-        """The `_meta` of one tool call: a short-lived token for the end user of this run."""
-        return self.identity_meta(_agent_context(call.run_context).request_context.user_id)
+        """The `_meta` of one tool call: a short-lived token for the end user of this run, and the
+        call's idempotency key when it is journaled (`backend.idempotency_keys`)."""
+        user_id = _agent_context(call.run_context).request_context.user_id
+        return {**self.identity_meta(user_id), **key_meta()}
 
     def identity_meta(self, user_id: str) -> dict[str, Any]:
-        """The `_meta` that makes a tool call act for `user_id` (also used by widget actions)."""
-        return {IDENTITY_META_KEY: self._tokens.token_for(user_id)}
+        """The `_meta` that makes a tool call act for `user_id` (also used by widget actions), with
+        the request id and trace context of the request it is made for (`plumbing.call_meta`)."""
+        return {IDENTITY_META_KEY: self._tokens.token_for(user_id), **outgoing()}
 
     async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
         """Show the call while it runs."""

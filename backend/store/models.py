@@ -142,6 +142,35 @@ class ChatApprovalRow(SQLModel, table=True):
     )
 
 
+class ChatToolCallRow(SQLModel, table=True):
+    """One tool call with side effects, recorded before it is sent and settled after it answered
+    (`backend.tool_journal`): kept when a retry removes the turn's items, so the retry does not
+    repeat it. `fingerprint` names the call within its turn (user message, tool, arguments)."""
+
+    __tablename__ = "chat_tool_calls"
+    __table_args__ = (
+        Index("ix_chat_tool_calls_thread_fingerprint", "thread_id", "fingerprint"),
+        Index("ix_chat_tool_calls_thread_status", "thread_id", "status"),
+    )
+
+    id: str = Field(max_length=255, primary_key=True)
+    owner: str = Field(max_length=200)
+    thread_id: str = Field(max_length=255, sa_column_args=[ForeignKey("chat_threads.id", ondelete="CASCADE")])
+    item_id: str = Field(max_length=255)  # the thread item that shows the call
+    call_id: str = Field(max_length=255)  # the model's
+    tool: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status: str = Field(max_length=16)  # pending, done, failed, interrupted, reported, superseded
+    output: str = Field(default="", sa_type=Text)  # what the model was given
+    created_at: datetime = Field(sa_column=_timestamp())
+    settled_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    # Sent in the call's `_meta` (`backend.idempotency_keys`): the record's id, or the key of the
+    # interrupted call it repeats. NULL on records written before keys were kept: their id.
+    idempotency_key: str | None = Field(default=None, max_length=255)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
@@ -154,4 +183,5 @@ FEEDBACK = _table(ChatFeedbackRow)
 WIDGET_STATES = _table(ChatWidgetStateRow)
 PAUSED_RUNS = _table(ChatPausedRunRow)
 APPROVALS = _table(ChatApprovalRow)
-TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK, WIDGET_STATES, PAUSED_RUNS, APPROVALS]
+TOOL_CALLS = _table(ChatToolCallRow)
+TABLES = [THREADS, ITEMS, ATTACHMENTS, FILES, FEEDBACK, WIDGET_STATES, PAUSED_RUNS, APPROVALS, TOOL_CALLS]

@@ -39,6 +39,8 @@ from backend.store.approvals import Approvals
 from backend.store.items import ItemDecoder
 from backend.store.migrations import HISTORY
 from backend.store.models import ATTACHMENTS, FEEDBACK, FILES, ITEMS, THREADS
+from backend.store.schema_recovery import SchemaRecovery
+from backend.store.tool_calls import ToolCalls
 from backend.store.widget_states import WidgetStates, delete_for_item, delete_for_thread
 from backend.timestamps import from_storage, to_utc
 from plumbing import migrations
@@ -144,6 +146,8 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
         self.links = links
         self.widget_states = WidgetStates(engine, self._single)
         self.approvals = Approvals(engine, self._single)
+        self.schema = SchemaRecovery(engine, HISTORY)  # a database that comes back empty
+        self.tool_calls = ToolCalls(engine, self._single)  # records of tool calls with side effects
         self._decoder = ItemDecoder()
         self.max_upload_bytes = max_upload_bytes
         insert = sqlite.insert if on_sqlite else postgresql.insert
@@ -183,7 +187,9 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
 
     async def prepare(self, *, migrate: bool = True) -> Migration | None:
         """Bring the store's tables to the newest schema (Alembic, under the schema lock); with
-        `migrate=False` only check that they are (else `SchemaOutOfDate`, saying what to run)."""
+        `migrate=False` only check that they are (else `SchemaOutOfDate`, saying what to run).
+        A process that migrates at start also re-creates the tables when they vanish (`schema`)."""
+        self.schema.allowed = migrate
         return await migrations.prepare(self.engine, HISTORY, migrate=migrate)
 
     async def ping(self) -> None:
@@ -286,7 +292,17 @@ class SqlStore(Store[RequestContext], AttachmentStore[RequestContext]):
                 await _require(connection, THREADS, thread_id, owner=context.user_id)
                 if after is not None:
                     await _require(connection, ITEMS, after, owner=context.user_id, thread_id=thread_id)
-        return _paged([self._signed(self._decoder.decode(*row), context) for row in rows], limit)
+        items = [self._signed(self._decoder.decode(*row), context) for row in rows]
+        return _paged(await self._settle_interrupted(thread_id, items, context), limit)
+
+    async def _settle_interrupted(
+        self, thread_id: str, items: list[ThreadItem], context: RequestContext
+    ) -> list[ThreadItem]:
+        """`items`, where a tool call a killed backend left pending now shows as interrupted (saved)."""
+        settled = await self.tool_calls.interrupted(items, context)
+        for item in settled.values():
+            await self.save_item(thread_id, item, context)
+        return [settled.get(item.id, item) for item in items] if settled else items
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of one of the caller's threads, or `NotFoundError`."""

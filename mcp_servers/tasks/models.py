@@ -30,6 +30,7 @@ class TaskRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_tasks_owner_pk", "owner", "pk"),
         Index("ix_tasks_owner_status_pk", "owner", "status", "pk"),
+        Index("ix_tasks_owner_idempotency_key", "owner", "idempotency_key", unique=True),
     )
 
     pk: int | None = Field(default=None, primary_key=True)
@@ -45,6 +46,9 @@ class TaskRow(SQLModel, table=True):
     completed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # The idempotency key of the add_task call that created it, if the call carried one: another
+    # call with that key gets this task instead of a second one (unique per owner; NULLs never clash).
+    idempotency_key: str | None = Field(default=None, max_length=100)
 
 
 def as_utc(moment: datetime) -> datetime:

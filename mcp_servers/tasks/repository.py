@@ -37,6 +37,14 @@ class TaskNotFoundError(LookupError):
 
 
 @dataclass(frozen=True, slots=True)
+class Added:
+    """The task an idempotent add stored, or found already stored for its key (`created` false)."""
+
+    task: Task
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TaskPage:
     """A page of tasks; `next_after` is the keyset position of the next page, `None` on the last."""
 
@@ -73,6 +81,34 @@ class TaskRepository:
         priority: Priority = Priority.medium,
     ) -> Task:
         """Store a new pending task for `owner`."""
+        added = await self._insert(owner, None, title, description, due_date, priority)
+        return added.task
+
+    async def add_once(
+        self,
+        *,
+        owner: str,
+        key: str,
+        title: str,
+        description: str = "",
+        due_date: date | None = None,
+        priority: Priority = Priority.medium,
+    ) -> Added:
+        """Store a new pending task for `owner` unless one was stored with the idempotency key
+        `key` for `owner` already: that one then (`created` false), as it is now. Calls with the
+        same key at the same time store one task (the unique index decides). Keys are scoped by
+        owner: another user's key never matches."""
+        return await self._insert(owner, key, title, description, due_date, priority)
+
+    async def _insert(
+        self,
+        owner: str,
+        key: str | None,
+        title: str,
+        description: str,
+        due_date: date | None,
+        priority: Priority,
+    ) -> Added:
         now = datetime.now(UTC)
         for attempt in range(_ID_ATTEMPTS):
             row = TaskRow(
@@ -84,16 +120,26 @@ class TaskRepository:
                 due_date=due_date,
                 created_at=now,
                 updated_at=now,
+                idempotency_key=key,
             )
             try:
-                # One INSERT, without the ORM's unit of work (half the cost of session.add + commit).
+                # One INSERT, without the ORM's unit of work (half the cost of session.add + commit);
+                # a key seen before costs the failed INSERT and one read.
                 async with self._engine.begin() as connection:
                     await connection.execute(_INSERT, row.model_dump(exclude={"pk"}))
-                return Task.from_row(row)
-            except IntegrityError:  # an id collision (about 2^-60): draw again
-                if attempt == _ID_ATTEMPTS - 1:
+                return Added(Task.from_row(row), created=True)
+            except IntegrityError:
+                if key is not None and (stored := await self._by_key(owner, key)) is not None:
+                    return Added(stored, created=False)  # this key's task, stored before or just now
+                if attempt == _ID_ATTEMPTS - 1:  # else an id collision (about 2^-60): draw again
                     raise
         raise AssertionError("unreachable")
+
+    async def _by_key(self, owner: str, key: str) -> Task | None:
+        statement = select(TaskRow).where(col(TaskRow.owner) == owner, col(TaskRow.idempotency_key) == key)
+        async with self._sessions() as session:
+            row = (await session.exec(statement)).first()
+        return Task.from_row(row) if row is not None else None
 
     async def get(self, *, owner: str, task_id: str) -> Task:
         """One of `owner`'s tasks, or `TaskNotFoundError`."""

@@ -16,6 +16,7 @@ from mcp_types import INVALID_PARAMS, CallToolResult, Resource
 from pydantic import AfterValidator, Field, StringConstraints
 
 from mcp_servers.common.db import create_engine
+from mcp_servers.common.idempotency import idempotency_key
 from mcp_servers.common.results import decode_cursor, encode_cursor, tool_result
 from mcp_servers.common.server import (
     DESTRUCTIVE,
@@ -137,6 +138,13 @@ def _changed(kind: ChangeKind, task: Task) -> CallToolResult:
     return tool_result(change, f"Task {kind}: {_describe(task)}.")
 
 
+def _already_added(task: Task) -> CallToolResult:
+    """The result of an add_task whose idempotency key created `task` before: the same as then."""
+    change = TaskChange(task_id=task.id, status="created", title=task.title, task=task)
+    text = f"Task already added: {_describe(task)} (by an earlier attempt of this call; not added again)."
+    return tool_result(change, text)
+
+
 def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdio") -> ToolServer:
     """Build the tasks server: its tools, the resource template tasks://tasks/{task_id} (and the
     caller's tasks in resources/list), the prompt plan_my_day, and task_id completions. Over HTTP a
@@ -166,14 +174,20 @@ def create_tasks_server(settings: TasksSettings, *, transport: Transport = "stdi
         priority: Priority = Priority.medium,
     ) -> Annotated[CallToolResult, TaskChange]:
         """Add a task to the caller's list. Priority is low, medium (default) or high."""
-        task = await _repository(ctx).add(
-            owner=identity.user_id(ctx),
-            title=title,
-            description=description or "",
-            due_date=due_date,
-            priority=priority,
-        )
-        return _changed("created", task)
+        owner, key = identity.user_id(ctx), idempotency_key(ctx)
+        fields: dict[str, Any] = {
+            "title": title,
+            "description": description or "",
+            "due_date": due_date,
+            "priority": priority,
+        }
+        if key is None:
+            return _changed("created", await _repository(ctx).add(owner=owner, **fields))
+        # A repeat of a call that may have run carries its key: that call's task, not a second one.
+        added = await _repository(ctx).add_once(owner=owner, key=key, **fields)
+        if added.created:
+            return _changed("created", added.task)
+        return _already_added(added.task)
 
     @server.tool(title="List tasks", annotations=READ_ONLY)
     async def list_tasks(

@@ -50,10 +50,14 @@ ITEMS_POSTGRES = (
 )
 
 
+LATER_TABLES = frozenset({"chat_tool_calls"})  # added by revisions after the baseline (0002)
+
+
 async def create_chat(engine: AsyncEngine) -> None:
     """The chat store's `create_tables()` of that release."""
     async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
+        legacy = [table for table in TABLES if table.name not in LATER_TABLES]
+        await connection.run_sync(SQLModel.metadata.create_all, tables=legacy)
 
 
 async def create_tasks(engine: AsyncEngine) -> None:

@@ -192,7 +192,7 @@ async def test_a_database_made_before_migrations_is_adopted_with_every_row(url: 
         else:
             await legacy_schema.create_items(engine)
             await ItemRepository(engine).seed(load_catalog(None)[:300])
-        names = [table.name for table in tables]
+        names = [table.name for table in tables if table.name not in legacy_schema.LATER_TABLES]
         before = await legacy_schema.dump(engine, names)
         assert all(before[name] for name in names), {name: len(rows) for name, rows in before.items()}
 
@@ -338,12 +338,14 @@ def test_a_new_revision_is_written_from_the_models_and_is_empty_while_they_are_u
     copy = tmp_path / "migrations"
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
     scratch = dataclasses.replace(history, script_location=str(copy))
+    head = migrations.head_revision(history)
+    following = f"{int(head) + 1:04d}"
     written = migrations.new_revision(scratch, "nothing changed")
     text = written.read_text(encoding="utf-8")
-    assert written.name == "0002_nothing_changed.py"
-    assert 'revision = "0002"' in text and 'down_revision = "0001"' in text
+    assert written.name == f"{following}_nothing_changed.py"
+    assert f'revision = "{following}"' in text and f'down_revision = "{head}"' in text
     body = text.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
     assert [
         line.strip() for line in body.splitlines() if line.strip() and not line.strip().startswith("#")
     ] == ["pass"]
-    assert migrations.head_revision(scratch) == "0002"
+    assert migrations.head_revision(scratch) == following

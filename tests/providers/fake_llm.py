@@ -25,7 +25,11 @@ stream them, so the openai client's HTTP and SSE code and the Agents SDK's strea
 - Errors (`Error`): the status with the API's JSON error body (an invalid key is echoed masked, as
   OpenAI does), optional headers (`retry-after-ms`). `Broken`: the stream starts, sends some text,
   then the connection is dropped without the end of the chunked body (uvicorn logs the exception).
-- `ToolCall(..., before=pieces)`: a message streamed before the call in the same response.
+- `Slow(seconds, then=reply)`: `reply`, after `seconds` of silence: before the response starts
+  (a slow first byte), or with `headers_first` after its headers (a stream that stalls at once).
+- `ToolCall(..., before=pieces)`: a message streamed before the call in the same response;
+  `pause=seconds` holds the stream that long between that message and the call (OpenAI chat and
+  Responses styles), as a model that thinks before calling a tool.
 - `Reasoning(summary pieces, then=Text(...) or None)` (Responses only): a reasoning item whose
   summary streams (reasoning_summary_part.added, reasoning_summary_text.delta × N, .done,
   part.done), as reasoning models send it, then the message if any.
@@ -78,6 +82,14 @@ class ToolCall:
     arguments: dict[str, Any]
     before: tuple[str, ...] = ()
     call_id: str = field(default_factory=lambda: new_id("call_"))
+    pause: float = 0.0  # seconds between the message before the call and the call
+
+
+@dataclass(frozen=True)
+class Pause:
+    """In a reply's frames: hold the stream this many seconds before the next frame."""
+
+    seconds: float
 
 
 @dataclass
@@ -109,7 +121,16 @@ class Reasoning:
         self.summary, self.then = list(summary), then
 
 
-Reply = Text | ToolCall | Error | Broken | Reasoning
+@dataclass
+class Slow:
+    """`then`, after `seconds` of silence (before the headers, or after them with `headers_first`)."""
+
+    seconds: float
+    then: Text | ToolCall | Error | Broken | Reasoning
+    headers_first: bool = False
+
+
+Reply = Text | ToolCall | Error | Broken | Reasoning | Slow
 
 
 @dataclass
@@ -163,7 +184,22 @@ class FakeLLM:
         self.requests.append(Seen(request.url.path, dict(request.headers), parsed, time.monotonic()))
         return JSONResponse({"error": {"message": "not emulated"}}, status_code=404)
 
-    async def _take(self, request: Request) -> tuple[dict[str, Any], Reply | Response]:
+    async def _take(self, request: Request) -> tuple[dict[str, Any], Reply | Response, float]:
+        """The request's body, the reply to stream (or the response to send) and how long the
+        stream stalls after its headers."""
+        stall = 0.0
+        body, reply = await self._next(request)
+        if isinstance(reply, Slow):
+            if reply.headers_first:
+                stall = reply.seconds
+            else:
+                await asyncio.sleep(reply.seconds)
+            reply = reply.then
+            if isinstance(reply, Error):
+                return body, self._error(reply, request.headers.get("authorization", "")), 0.0
+        return body, reply, stall
+
+    async def _next(self, request: Request) -> tuple[dict[str, Any], Reply | Response]:
         body = await request.json()
         self.requests.append(Seen(request.url.path, dict(request.headers), body, time.monotonic()))
         if not body.get("stream"):
@@ -187,35 +223,42 @@ class FakeLLM:
             content = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return JSONResponse(content, status_code=error.status, headers=error.headers)
 
-    def _stream(self, frames: Iterator[str]) -> StreamingResponse:
+    def _stream(self, frames: Iterator[str | Pause], stall: float = 0.0) -> StreamingResponse:
         async def body() -> AsyncIterator[str]:
+            if stall:
+                yield ": stalled\n\n"  # an SSE comment: the headers are out, then nothing for a while
+                await asyncio.sleep(stall)
             for frame in frames:
+                if isinstance(frame, Pause):
+                    await asyncio.sleep(frame.seconds)
+                    continue
                 yield frame
                 await asyncio.sleep(self.frame_delay)  # one frame per write, as a real server flushes them
 
         return StreamingResponse(body(), media_type="text/event-stream")
 
     async def _chat(self, request: Request) -> Response:
-        body, reply = await self._take(request)
+        body, reply, stall = await self._take(request)
         if isinstance(reply, Response):
             return reply
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks: Iterator[dict[str, Any] | Pause]
         if self.chat_style == "gemini":
             chunks = self._gemini_chunks(reply, body)
         else:
             chunks = self._openai_chunks(reply, body["model"], include_usage)
-        return self._stream(self._chat_frames(chunks, broken=isinstance(reply, Broken)))
+        return self._stream(self._chat_frames(chunks, broken=isinstance(reply, Broken)), stall)
 
     @staticmethod
-    def _chat_frames(chunks: Iterator[dict[str, Any]], *, broken: bool) -> Iterator[str]:
+    def _chat_frames(chunks: Iterator[dict[str, Any] | Pause], *, broken: bool) -> Iterator[str | Pause]:
         for chunk in chunks:
-            yield f"data: {json.dumps(chunk)}\n\n"
+            yield chunk if isinstance(chunk, Pause) else f"data: {json.dumps(chunk)}\n\n"
         if broken:
             raise ConnectionDropped("the fake model drops the connection mid-stream")
         yield "data: [DONE]\n\n"
 
     @staticmethod
-    def _openai_chunks(reply: Reply, model: str, include_usage: bool) -> Iterator[dict[str, Any]]:
+    def _openai_chunks(reply: Reply, model: str, include_usage: bool) -> Iterator[dict[str, Any] | Pause]:
         base: dict[str, Any] = {
             "id": new_id("chatcmpl-"),
             "object": "chat.completion.chunk",
@@ -239,6 +282,8 @@ class FakeLLM:
         if isinstance(reply, Broken):
             return
         if isinstance(reply, ToolCall):
+            if reply.pause:
+                yield Pause(reply.pause)
             function = {"name": reply.name, "arguments": ""}
             call = {"index": 0, "id": reply.call_id, "type": "function", "function": function}
             yield chunk(({} if texts else {"role": "assistant", "content": None}) | {"tool_calls": [call]})
@@ -277,13 +322,13 @@ class FakeLLM:
             yield base | {"choices": [choice], "usage": USAGE}
 
     async def _responses(self, request: Request) -> Response:
-        body, reply = await self._take(request)
+        body, reply, stall = await self._take(request)
         if isinstance(reply, Response):
             return reply
-        return self._stream(self._response_frames(reply, body))
+        return self._stream(self._response_frames(reply, body), stall)
 
     @staticmethod
-    def _response_frames(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
+    def _response_frames(reply: Reply, body: dict[str, Any]) -> Iterator[str | Pause]:
         sequence = iter(range(1_000_000))
 
         def frame(type_: str, **data: Any) -> str:
@@ -347,6 +392,8 @@ class FakeLLM:
             output.append(item | {"status": "completed", "content": [part | {"text": text}]})
             yield frame("response.output_item.done", output_index=index, item=output[-1])
         if isinstance(reply, ToolCall):
+            if reply.pause:
+                yield Pause(reply.pause)
             index, arguments = len(output), json.dumps(reply.arguments)
             item = {"id": new_id("fc_"), "type": "function_call", "status": "in_progress", "arguments": ""}
             item |= {"call_id": reply.call_id, "name": reply.name}

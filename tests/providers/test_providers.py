@@ -143,7 +143,8 @@ async def test_three_turns_keep_three_distinct_replies(
 @pytest.mark.parametrize("provider", list(PROVIDERS))
 async def test_tool_calls_run_on_the_mcp_servers(backend: Backend, fake_llm: FakeLLM, provider: str) -> None:
     """One turn: a message and an add_task call, then list_tasks, then a last message. Each call's
-    output reaches the model, each result is a widget, the two messages stay two items."""
+    output reaches the model, each result is a widget, the call with side effects (add_task, not the
+    read-only list_tasks) leaves its record, the two messages stay two items."""
     add = ToolCall("add_task", {"title": "buy milk"}, before=("Adding ", "it."))
     listing = ToolCall("list_tasks", {"status": "pending"})
     fake_llm.push(add, listing, Text("One ", "task ", "left."))
@@ -152,10 +153,21 @@ async def test_tool_calls_run_on_the_mcp_servers(backend: Backend, fake_llm: Fak
         items = await stored(alice, thread_id)
     assert not [e for e in events if isinstance(e, ErrorEvent)]
     done = [e.item for e in events if isinstance(e, ThreadItemDoneEvent) and e.item.type != "user_message"]
-    assert [item.type for item in done] == ["assistant_message", "widget", "widget", "assistant_message"]
+    assert [item.type for item in done] == [
+        "assistant_message",
+        "widget",
+        "task",
+        "widget",
+        "assistant_message",
+    ]
     assert all("buy milk" in item.widget.model_dump_json() for item in done if isinstance(item, WidgetItem))
     assert [r.content[0].text for r in replies(events)] == ["Adding it.", "One task left."]
-    assert [item["type"] for item in items] == ["user_message", *(item.type for item in done)]
+    # The record is stored when the call starts (it streams as added then), before the call's widget;
+    # on the Chat Completions path the text before the call is stored when it ends, after the record.
+    stored_types = [item["type"] for item in items]
+    assert sorted(stored_types) == sorted(["user_message", *(item.type for item in done)])
+    assert stored_types[0] == "user_message" and stored_types[-1] == "assistant_message"
+    assert stored_types.index("task") < stored_types.index("widget")
     ids = [item["id"] for item in items if item["type"] == "assistant_message"]
     assert len(set(ids)) == 2
     assert "__fake_id__" not in ids
