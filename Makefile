@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 1
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format typecheck bench migration clean
+.PHONY: install run test lint format typecheck bench migration clean soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ format: install
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+## The reliability suite at full size (tests/reliability/sizes.py): 100 users x 10 tool turns on
+## SQLite and Postgres, 10,000+ malformed ChatKit requests, MCP argument fuzz; prints the figures.
+soak: install
+	SOAK=1 $(BIN)/python -m pytest -q -s tests/reliability -p no:cacheprovider
 
 bench: install
 	$(BIN)/python -m bench.search_bench
