@@ -64,7 +64,7 @@ from backend.request_checks import RequestRejected
 from backend.store import SqlStore
 from backend.stream_errors import ending_with_error_event
 from backend.timestamps import for_the_wire
-from backend.tool_journal import ToolJournal, begin_turn
+from backend.tool_journal import ToolJournal, as_text, begin_turn
 from plumbing.logs import bind as bind_log_context
 
 logger = logging.getLogger(__name__)
@@ -72,17 +72,6 @@ identity_memo.install()
 TITLE_WORDS = 6
 TITLE_CHARS = 60
 UNRESUMABLE = "This request can no longer be carried out (the server changed since it was asked). Ask again."
-
-
-def output_text(output: Any) -> str:
-    """A tool call's output as text (the SDK gives a string, a text part, or a list of parts)."""
-    if isinstance(output, str):
-        return output
-    if isinstance(output, dict):
-        return str(output.get("text", ""))
-    if isinstance(output, list):
-        return "\n".join(output_text(part) for part in output)
-    return str(output)
 
 
 def title_from(message: UserMessageItem) -> str | None:
@@ -306,7 +295,7 @@ class ChatServer(ChatKitServer[RequestContext]):
             finished = True
         finally:  # every confirmation of the run settles, saying what happened (after a failure too)
             outputs = {
-                str(item.raw_item.get("call_id") if isinstance(item.raw_item, dict) else ""): output_text(
+                str(item.raw_item.get("call_id") if isinstance(item.raw_item, dict) else ""): as_text(
                     item.output
                 )
                 for item in result.new_items

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -25,20 +23,11 @@ MESSAGE = "okapi-marble-9051 what can you do"
 
 
 @pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
+def json_logs(restore_root: None) -> io.StringIO:
     """Every record of the test as JSON lines in a buffer; the root logger restored after."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
     buffer = io.StringIO()
     setup_logging("json", "INFO", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
+    return buffer
 
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:

@@ -16,36 +16,20 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from agents import Agent
 from agents.testing import ScriptedModel, assistant_message, function_call
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 
-from backend.agent.offline import OfflineModel
 from backend.app import create_app
 from backend.settings import BackendSettings
 from tests.backend.conftest import ChatKitClient, user_input, user_token
+from tests.backend.slow_served import slow_app_served
 from tests.backend.tool_app import user_of_own_app
+from tests.metrics_samples import Samples, parse, value
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 METRICS_TOKEN = "scraper-token-0123456789abcdef"
 ELSEWHERE = ("203.0.113.7", 40000)  # a client that is not on this machine
 SLOW_MCP = Path(__file__).parents[1] / "e2e" / "slow_mcp.py"  # a tool that takes as long as it is told
-
-
-def parse(text: str) -> Samples:
-    """Every sample of an exposition, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    """One sample's value (a labelled series not yet seen: 0)."""
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 async def scrape(http: httpx2.AsyncClient, **headers: str) -> Samples:
@@ -175,32 +159,11 @@ async def test_metrics_has_no_cors_headers_and_takes_only_get(http: httpx2.Async
     assert (await http.post("/metrics")).status_code == 405
 
 
-class SlowModel(OfflineModel):
-    """The offline model with a pause before each event, so a client can hang up mid-reply."""
-
-    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async for event in super().stream_response(*args, **kwargs):
-            await asyncio.sleep(0.05)
-            yield event
-
-
 @pytest.fixture
 async def served(settings: BackendSettings) -> AsyncIterator[str]:
     """The app (slow offline model) under uvicorn on a free loopback port; its base URL."""
-    agent = Agent(name="slow", instructions="", model=SlowModel())
-    config = uvicorn.Config(create_app(settings, agent=agent), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with slow_app_served(settings) as url:
+        yield url
 
 
 async def test_a_stream_the_client_hangs_up_on_is_released(served: str) -> None:

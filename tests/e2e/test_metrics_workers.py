@@ -28,26 +28,13 @@ from tests.e2e.conftest import (
     server_env,
 )
 from tests.e2e.scenarios import as_user, call_error, call_ok
+from tests.metrics_samples import Samples, parse, value
 
 pytestmark = pytest.mark.e2e
 
 WORKERS = 2
 LISTS, TURNS, INVALID = 12, 4, 4  # 20 requests, each on a connection of its own
 METRICS_TOKEN = "scraper-token-0123456789abcdef"
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def parse(text: str) -> Samples:
-    """Every sample of an exposition, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 def scrape(url: str, **headers: str) -> Samples:

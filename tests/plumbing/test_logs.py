@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import logging.config
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry import trace
@@ -24,20 +23,6 @@ from plumbing.logs import (
     user_hash,
     uvicorn_log_config,
 )
-
-
-@pytest.fixture
-def restore_root() -> Iterator[None]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    try:
-        yield
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
 
 
 def capture(log_format: str) -> io.StringIO:
