@@ -205,7 +205,11 @@ async def one_user(
 async def run_load(urls: list[str], *, check_replies: bool = True) -> LoadResult:
     """All users at once against `urls`; the latencies, errors and what each user did."""
     result = LoadResult(users=[UserRecord(f"load-user-{number:03d}", number) for number in range(SIZE.users)])
-    limits = httpx2.Limits(max_connections=SIZE.users * 2, max_keepalive_connections=SIZE.users * 2)
+    # Idle connections are dropped well before the server's HTTP_KEEP_ALIVE_SECONDS (5): reusing one
+    # just as the server closes it is a ReadError no server can prevent (browsers retry those).
+    limits = httpx2.Limits(
+        max_connections=SIZE.users * 2, max_keepalive_connections=SIZE.users * 2, keepalive_expiry=2.0
+    )
     async with httpx2.AsyncClient(timeout=SIZE.turn_timeout_seconds, limits=limits) as http:
         started = time.perf_counter()
         await asyncio.gather(*(one_user(http, urls, user, result, check_replies) for user in result.users))
