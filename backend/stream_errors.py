@@ -44,7 +44,11 @@ async def ending_with_error_event(
             logger.warning("A stream lost the database: %s", database_error_summary(exc))
             message = UNREACHABLE_MESSAGE
         elif touches_sql(exc):  # its message quotes the statement and maybe values
-            logger.error("A stream failed on the database: %s\n%s", database_error_summary(exc), frames(exc))
+            logger.error(
+                "A stream failed on the database: %s",
+                database_error_summary(exc),
+                extra={"traceback": frames(exc)},  # the frames, one field in JSON (plumbing.logs)
+            )
             message = FAILED_MESSAGE
         else:
             logger.exception("A stream failed")
