@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from chatkit.types import ThreadStreamEvent
 
 from backend.db import create_engine
 from mcp_servers.tasks.repository import TaskRepository
@@ -57,6 +58,17 @@ async def post(http: httpx2.AsyncClient, url: str, type_: str, **params: Any) ->
     return response
 
 
+async def retry_turn(
+    http: httpx2.AsyncClient, url: str, thread_id: str, items: list[dict[str, Any]]
+) -> list[ThreadStreamEvent]:
+    """The UI's retry of the thread's first turn (`threads.retry_after_item` on its user message)."""
+    user_message = next(item for item in items if item["type"] == "user_message")
+    response = await post(
+        http, url, "threads.retry_after_item", thread_id=thread_id, item_id=user_message["id"]
+    )
+    return parse_sse(response.content)
+
+
 def tasks_shown(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(title, content) of the thread's task items: the records of its tool calls."""
     return [(item["task"]["title"], item["task"]["content"]) for item in items if item["type"] == "task"]
@@ -97,15 +109,7 @@ async def test_a_killed_turn_shows_its_calls_and_a_retry_does_not_repeat_them(
 
             # The UI's retry: the turn's items go, the model asks for the same call again.
             model.push(ToolCall("add_task", {"title": "buy milk"}), Text("Added buy milk."))
-            user_message = next(item for item in items if item["type"] == "user_message")
-            response = await post(
-                http,
-                second.chatkit_url,
-                "threads.retry_after_item",
-                thread_id=thread_id,
-                item_id=user_message["id"],
-            )
-            events = parse_sse(response.content)
+            events = await retry_turn(http, second.chatkit_url, thread_id, items)
             assert events[-1].type != "error", events[-1]
             replies = [
                 e.item.content[0].text  # type: ignore[union-attr]
@@ -186,15 +190,7 @@ async def test_a_call_done_before_its_record_settled_is_not_done_again_when_the_
                 ToolCall("add_task", {"title": "buy milk"}),
                 Text("Added buy milk."),
             )
-            user_message = next(item for item in items if item["type"] == "user_message")
-            response = await post(
-                http,
-                second.chatkit_url,
-                "threads.retry_after_item",
-                thread_id=thread_id,
-                item_id=user_message["id"],
-            )
-            events = parse_sse(response.content)
+            events = await retry_turn(http, second.chatkit_url, thread_id, items)
             assert events[-1].type != "error", events[-1]
             assert await task_titles(tasks_db) == ["buy milk"]  # the repeat did not add it again
             assert "may have run" in json.dumps(model.requests[-2].body)
